@@ -1,0 +1,39 @@
+"""Worker function: SQS work queue -> run each job. Partial batch responses: only the messages
+that failed go back to the queue (and, after maxReceiveCount, to the dead-letter queue)."""
+
+from __future__ import annotations
+
+import json
+import os
+
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+
+from docjobs.bootstrap import get_container
+from docjobs.observability import logger, metrics, tracer
+from docjobs.services.worker import run_job
+
+processor = BatchProcessor(event_type=EventType.SQS)
+# Must match the work queue's RedrivePolicy maxReceiveCount (template.yaml sets both).
+MAX_RECEIVES = int(os.environ.get("WORK_QUEUE_MAX_RECEIVES", "5"))
+
+
+class PoisonMessageError(ValueError):
+    pass
+
+
+def record_handler(record: SQSRecord) -> None:
+    try:
+        job_id = json.loads(record.body)["job_id"]
+    except (ValueError, KeyError, TypeError) as error:
+        raise PoisonMessageError(f"not a docjobs work message: {record.body[:200]!r}") from error
+    logger.append_keys(job_id=job_id)
+    receive_count = int(record.raw_event.get("attributes", {}).get("ApproximateReceiveCount", "1"))
+    run_job(get_container(), job_id, receive_count=receive_count, max_receives=MAX_RECEIVES)
+
+
+@logger.inject_lambda_context(clear_state=True)
+@tracer.capture_lambda_handler(capture_response=False)
+@metrics.log_metrics
+def handler(event: dict, context: object) -> dict:
+    return process_partial_response(event=event, record_handler=record_handler, processor=processor, context=context)

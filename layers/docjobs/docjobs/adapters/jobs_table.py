@@ -1,0 +1,283 @@
+"""The jobs table: one item per job, a GSI per owner for listing newest first.
+
+Item shape (never leaves this module; the API renders views of `Job`):
+    pk = "JOB#<job_id>", sk = "JOB"
+    gsi1pk = "<owner key>", gsi1sk = "<created_at>#<job_id>"   (ByOwner index: list newest first)
+    expires_at: epoch seconds, the table's TTL attribute
+Large payloads (result, pending changes, the engine's draft) move to S3 when they would not fit
+an item (400 KB); the item then names them in `payload_key`/`payload_paths`.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import uuid
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from docjobs.adapters.blobs import S3BlobStore
+from docjobs.adapters.dynamo import UpdateBuilder, from_item, serialize, to_item
+from docjobs.domain.errors import InvalidRequestError, JobConflictError, JobNotFoundError
+from docjobs.domain.jobs import Job, Owner, Status
+
+# Fields that may grow large; stashed in S3 together when they would not fit an item.
+OFFLOADABLE = ("result", "metadata.pending_changes", "internal.draft")
+OFFLOAD_THRESHOLD_BYTES = 300_000
+
+
+def job_key(job_id: str) -> dict[str, dict]:
+    return {"pk": {"S": f"JOB#{job_id}"}, "sk": {"S": "JOB"}}
+
+
+def _to_job(values: dict[str, Any]) -> Job:
+    return Job(
+        job_id=values["job_id"],
+        job_type=values["job_type"],
+        owner=Owner.from_key(values["owner"]),
+        status=Status(values["status"]),
+        created_at=values["created_at"],
+        updated_at=values["updated_at"],
+        progress=int(values.get("progress", 0)),
+        session_id=values.get("session_id"),
+        request=values.get("request", {}),
+        metadata=values.get("metadata", {}),
+        result=values.get("result"),
+        error=values.get("error"),
+        started_at=values.get("started_at"),
+        completed_at=values.get("completed_at"),
+        expires_at=values.get("expires_at"),
+        attempts=int(values.get("attempts", 0)),
+        billing_period=values.get("billing_period"),
+        tags=values.get("tags", []),
+        internal=values.get("internal", {}),
+    )
+
+
+def _job_values(job: Job) -> dict[str, Any]:
+    return {
+        "job_id": job.job_id,
+        "job_type": job.job_type,
+        "owner": job.owner.key,
+        "status": job.status.value,
+        "created_at": job.created_at,
+        "updated_at": job.updated_at,
+        "progress": job.progress,
+        "session_id": job.session_id,
+        "request": job.request,
+        "metadata": job.metadata,
+        "result": job.result,
+        "error": job.error,
+        "started_at": job.started_at,
+        "completed_at": job.completed_at,
+        "expires_at": job.expires_at,
+        "attempts": job.attempts,
+        "billing_period": job.billing_period,
+        "tags": job.tags,
+        "internal": job.internal,
+    }
+
+
+def _get_path(values: dict[str, Any], path: str) -> Any:
+    for segment in path.split("."):
+        if not isinstance(values, dict):
+            return None
+        values = values.get(segment)  # type: ignore[assignment]
+    return values
+
+
+def _set_path(values: dict[str, Any], path: str, value: Any) -> None:
+    *parents, last = path.split(".")
+    for segment in parents:
+        values = values.setdefault(segment, {})
+    values[last] = value
+
+
+class DynamoJobRepository:
+    def __init__(self, table: str, client: Any, blobs: S3BlobStore) -> None:
+        self.table = table
+        self.client = client
+        self.blobs = blobs
+
+    # -- reads --------------------------------------------------------------------------------
+
+    def get(self, job_id: str, *, consistent: bool = False) -> Job | None:
+        """One GetItem (plus one S3 read only for a payload too large for the item)."""
+        item = self.client.get_item(TableName=self.table, Key=job_key(job_id), ConsistentRead=consistent).get("Item")
+        return self._load(item) if item else None
+
+    def _load(self, item: dict[str, dict]) -> Job:
+        values = from_item(item)
+        if key := values.get("payload_key"):
+            stash = self.blobs.get_json(key)
+            for path in values.get("payload_paths", []):
+                if _get_path(values, path) is None:  # a later inline write wins over the stash
+                    _set_path(values, path, stash.get(path))
+        return _to_job(values)
+
+    def list_for_owner(
+        self, owner: Owner, *, limit: int, cursor: str | None, now: float
+    ) -> tuple[list[Job], str | None]:
+        """One Query on the ByOwner index: reads at most `limit` items, newest first.
+
+        Expired items (not yet deleted by TTL) are filtered out, so a page may hold fewer than
+        `limit` jobs and still have a next cursor.
+        """
+        params: dict[str, Any] = {
+            "TableName": self.table,
+            "IndexName": "ByOwner",
+            "KeyConditionExpression": "gsi1pk = :owner",
+            "FilterExpression": "attribute_not_exists(expires_at) OR expires_at > :now",
+            "ExpressionAttributeValues": {":owner": {"S": owner.key}, ":now": serialize(int(now))},
+            "ScanIndexForward": False,
+            "Limit": limit,
+        }
+        if cursor:
+            params["ExclusiveStartKey"] = decode_cursor(cursor, owner)
+        page = self.client.query(**params)
+        jobs = [self._load(item) for item in page.get("Items", [])]
+        last = page.get("LastEvaluatedKey")
+        return jobs, encode_cursor(last) if last else None
+
+    # -- writes -------------------------------------------------------------------------------
+
+    def create_item(self, job: Job) -> dict[str, Any]:
+        """The transaction item that creates `job` (fails if the id exists)."""
+        values = _job_values(job)
+        values.update(
+            pk=f"JOB#{job.job_id}",
+            sk="JOB",
+            gsi1pk=job.owner.key,
+            gsi1sk=f"{job.created_at}#{job.job_id}",
+        )
+        return {
+            "Put": {
+                "TableName": self.table,
+                "Item": to_item(values),
+                "ConditionExpression": "attribute_not_exists(pk)",
+            }
+        }
+
+    def create(self, job: Job, *also: dict[str, Any]) -> None:
+        """Create the job, atomically with `also` (e.g. the usage reservation)."""
+        self.transact([self.create_item(job), *also])
+
+    def transact(self, items: list[dict[str, Any]]) -> None:
+        if len(items) == 1 and "Put" in items[0]:
+            self.client.put_item(**items[0]["Put"])
+        else:
+            self.client.transact_write_items(TransactItems=items)
+
+    def transition(
+        self,
+        job_id: str,
+        target: Status,
+        *,
+        sources: frozenset[Status] | set[Status],
+        now: float,
+        fields: dict[str, Any] | None = None,
+        add: dict[str, int] | None = None,
+        also: list[dict[str, Any]] | None = None,
+    ) -> Job:
+        """Move a job to `target` if, and only if, it is in one of `sources` and not expired.
+
+        `also` are further transaction items written atomically with the change (a usage refund,
+        the session's new document version). Raises JobConflictError when the job is in another
+        status (naming it), JobNotFoundError when it is gone or expired.
+        """
+        update = UpdateBuilder().set("status", target.value)
+        for path, value in self._offload(job_id, fields or {}).items():
+            update.set(path, value)
+        for path, amount in (add or {}).items():
+            update.add(path, amount)
+        status_values = [update.value(s.value) for s in sorted(sources)]
+        update.names["#status"] = "status"
+        condition = (
+            f"#status IN ({', '.join(status_values)}) "
+            f"AND (attribute_not_exists(#expires_at) OR #expires_at > {update.value(int(now))})"
+        )
+        update.names["#expires_at"] = "expires_at"
+        params = {"TableName": self.table, "Key": job_key(job_id), **update.params(condition)}
+        try:
+            if also:
+                self.client.transact_write_items(TransactItems=[{"Update": params}, *also])
+                job = self.get(job_id, consistent=True)
+                if job is None:  # pragma: no cover - deleted between the write and the read
+                    raise JobNotFoundError(f"Job {job_id} not found.")
+                return job
+            response = self.client.update_item(
+                **params, ReturnValues="ALL_NEW", ReturnValuesOnConditionCheckFailure="ALL_OLD"
+            )
+            return self._load(response["Attributes"])
+        except ClientError as error:
+            code = error.response["Error"]["Code"]
+            if code not in ("ConditionalCheckFailedException", "TransactionCanceledException"):
+                raise
+            if code == "TransactionCanceledException":
+                reasons = error.response.get("CancellationReasons") or [{}]
+                if reasons[0].get("Code") != "ConditionalCheckFailed":
+                    raise
+                current = self.get(job_id, consistent=True)
+            else:
+                old = error.response.get("Item")
+                current = self._load(old) if old else None
+            if current is None or current.is_expired(now):
+                raise JobNotFoundError(f"Job {job_id} not found (it may have expired).") from None
+            raise JobConflictError(
+                f"Job {job_id} is {current.status.value}.", status=current.status.value, job=current
+            ) from None
+
+    def record_progress(self, job_id: str, progress: int, note: dict[str, Any] | None, now_iso: str) -> bool:
+        """Progress of a running job; False when it is no longer in progress (e.g. cancelled)."""
+        update = UpdateBuilder().set("progress", progress).set("updated_at", now_iso)
+        if note:
+            update.append("metadata.intermediate_responses", [note])
+        update.names["#status"] = "status"
+        condition = f"#status = {update.value(Status.IN_PROGRESS.value)}"
+        try:
+            self.client.update_item(TableName=self.table, Key=job_key(job_id), **update.params(condition))
+            return True
+        except ClientError as error:
+            if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                return False
+            raise
+
+    def _offload(self, job_id: str, fields: dict[str, Any]) -> dict[str, Any]:
+        """Move large fields to S3 so the item stays under DynamoDB's 400 KB item limit."""
+        if not any(path in fields for path in OFFLOADABLE):
+            return fields
+        big = {path: fields[path] for path in OFFLOADABLE if fields.get(path) is not None}
+        if not big or len(json.dumps(big, separators=(",", ":"))) < OFFLOAD_THRESHOLD_BYTES:
+            # Written inline: an earlier stash (say, pending changes) must not shadow it on read.
+            return {**fields, "payload_key": None, "payload_paths": None}
+        # A fresh key per write: a writer that loses the conditional write never clobbers the
+        # winner's payload (the orphan expires with the bucket's lifecycle rule).
+        key = f"payloads/{job_id}/{uuid.uuid4().hex}.json"
+        self.blobs.put_json(key, big)
+        slim = {path: value for path, value in fields.items() if path not in big}
+        for path in big:
+            # Keep a marker so the item still says the field exists, without the bulk.
+            slim[path] = None
+        slim["payload_key"] = key
+        slim["payload_paths"] = sorted(big)
+        return slim
+
+
+def encode_cursor(last_evaluated_key: dict[str, dict]) -> str:
+    plain = {k: v["S"] for k, v in last_evaluated_key.items()}
+    return base64.urlsafe_b64encode(json.dumps(plain, separators=(",", ":")).encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str, owner: Owner) -> dict[str, dict]:
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        plain = json.loads(base64.urlsafe_b64decode(padded.encode()))
+        if not isinstance(plain, dict) or set(plain) != {"pk", "sk", "gsi1pk", "gsi1sk"}:
+            raise ValueError
+        if plain["gsi1pk"] != owner.key:  # a cursor is only valid for the listing it came from
+            raise ValueError
+        return {k: {"S": str(v)} for k, v in plain.items()}
+    except (ValueError, binascii.Error, UnicodeDecodeError):
+        raise InvalidRequestError("The cursor is not valid; pass next_cursor from a previous page.") from None

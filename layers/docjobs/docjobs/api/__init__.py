@@ -1,0 +1,1 @@
+"""The HTTP API: a FastAPI app (served by uvicorn locally, by Mangum on Lambda)."""

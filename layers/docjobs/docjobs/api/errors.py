@@ -1,0 +1,84 @@
+"""Every error is JSON: {"error": {"code", "message"}} with the right status, never a stack trace."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from docjobs.domain import errors as e
+from docjobs.observability import logger
+
+STATUS_FOR: dict[type[e.DocjobsError], int] = {
+    e.AuthenticationError: 401,
+    e.ForbiddenError: 403,
+    e.JobNotFoundError: 404,
+    e.JobConflictError: 409,
+    e.IdempotencyConflictError: 409,
+    e.PayloadTooLargeError: 413,
+    e.InvalidRequestError: 422,
+    e.UsageLimitExceededError: 429,
+    e.ServiceUnavailableError: 503,
+}
+
+HTTP_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
+              405: "method_not_allowed", 409: "conflict", 413: "payload_too_large", 415: "unsupported_media_type",
+              422: "validation_error", 429: "rate_limited", 500: "internal_error", 503: "service_unavailable"}  # fmt: skip
+
+
+def error_response(status: int, code: str, message: str, details: dict[str, Any] | None = None,
+                   headers: dict[str, str] | None = None) -> JSONResponse:  # fmt: skip
+    body: dict[str, Any] = {"code": code, "message": message}
+    if details:
+        body["details"] = details
+    return JSONResponse({"error": body}, status_code=status, headers=headers)
+
+
+def _public_details(details: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in details.items() if isinstance(v, (str, int, float, bool, list, type(None)))}
+
+
+async def on_docjobs_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, e.DocjobsError)
+    status = next((s for cls, s in STATUS_FOR.items() if isinstance(exc, cls)), 400)
+    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    return error_response(status, exc.code, exc.message, _public_details(exc.details), headers)
+
+
+async def on_validation_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    problems = []
+    for err in exc.errors():
+        if err.get("type") == "json_invalid":
+            return error_response(400, "invalid_json", "The request body is not valid JSON.")
+        location = [str(p) for p in err.get("loc", ()) if p != "body"]
+        problems.append({"field": ".".join(location) or "body", "message": err.get("msg", "invalid"),
+                         "type": err.get("type", "")})  # fmt: skip
+    if any(p["type"] == "model_attributes_type" for p in problems):
+        return error_response(400, "invalid_json", "The request body must be a JSON object.")
+    summary = "; ".join(f"{p['field']}: {p['message']}" for p in problems[:5])
+    return error_response(422, "validation_error", f"Invalid request: {summary}", {"errors": problems})
+
+
+async def on_http_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    message = exc.detail if isinstance(exc.detail, str) else HTTP_CODES.get(exc.status_code, "error")
+    if exc.status_code == 404 and message == "Not Found":
+        message = f"No route for {request.method} {request.url.path}."
+    return error_response(exc.status_code, HTTP_CODES.get(exc.status_code, "error"), message,
+                          headers=getattr(exc, "headers", None))  # fmt: skip
+
+
+async def on_unexpected_error(request: Request, exc: Exception) -> JSONResponse:
+    logger.exception("unhandled error", extra={"path": request.url.path})
+    return error_response(500, "internal_error", "Something went wrong on our side; nothing you sent was lost. Please retry.")
+
+
+def install(app: FastAPI) -> None:
+    app.add_exception_handler(e.DocjobsError, on_docjobs_error)
+    app.add_exception_handler(RequestValidationError, on_validation_error)
+    app.add_exception_handler(StarletteHTTPException, on_http_error)
+    app.add_exception_handler(Exception, on_unexpected_error)

@@ -1,0 +1,144 @@
+"""Request and response models, in the seeds' words. They make /openapi.json and /docs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictStr
+
+SESSION_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:\-]{0,127}$"
+
+
+class StrictBody(BaseModel):
+    """Request bodies reject unknown fields, so a typo is an error rather than silently ignored."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class ChatBody(StrictBody):
+    message: StrictStr = Field(min_length=1, max_length=20_000, description="The instruction or question.")
+    session_id: StrictStr | None = Field(
+        default=None, pattern=SESSION_ID_PATTERN, description="Conversation to continue; a new one if omitted."
+    )
+    document_html: StrictStr | None = Field(
+        default=None, description="The document to work on (at most 5 MB). Optional when the session holds one."
+    )
+    require_approval: StrictBool = Field(
+        default=False, description="Stop in awaiting_approval with pending_changes instead of applying them."
+    )
+    tags: list[StrictStr] = Field(default_factory=list, max_length=20, description="Labels to filter jobs by.")
+
+
+class AsyncChatAccepted(BaseModel):
+    job_id: str
+    session_id: str
+    status: str
+    message: str
+
+
+class ApproveBody(StrictBody):
+    approved_change_ids: list[StrictStr] = Field(
+        description="The change_ids to apply; every other pending change is denied (an empty list denies all)."
+    )
+
+
+class PendingChange(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    change_id: str
+    operation: str
+    chunk_id: str
+    old_html: str
+    new_html: str
+    ai_explanation: str
+
+
+class DocumentChanges(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    updated_html: str | None = None
+    version_id: str | None = None
+    changes_summary: str | None = None
+    requires_approval: bool | None = None
+    pending_changes: list[PendingChange] = Field(default_factory=list)
+    changes: list[dict[str, Any]] = Field(default_factory=list)
+
+
+class Usage(BaseModel):
+    monthly_used: int
+    monthly_limit: int | None
+    monthly_remaining: int | None
+    was_billable: bool
+    subscription_tier: str
+
+
+class JobResult(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    response: str | None = None
+    session_id: str | None = None
+    document_changes: DocumentChanges | None = None
+    usage: Usage | None = None
+    attachment_id: str | None = None
+
+
+class JobMetadata(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    filename: str | None = None
+    file_size: int | None = None
+    content_type: str | None = None
+    message: str | None = None
+    document_html_provided: bool | None = None
+    pending_changes: list[PendingChange] | None = None
+    intermediate_responses: list[dict[str, Any]] = Field(default_factory=list)
+
+
+class JobView(BaseModel):
+    """Status and details of an async job (GET /v1/jobs/{job_id})."""
+
+    job_id: str
+    session_id: str | None
+    job_type: str
+    status: str
+    created_at: str
+    updated_at: str
+    progress: int
+    organization_id: str | None
+    user_id: str | None
+    result: JobResult | None = None
+    error: str | None = None
+    metadata: JobMetadata
+    tags: list[str] = Field(default_factory=list)
+
+
+class JobList(BaseModel):
+    jobs: list[JobView]
+    has_more: bool
+    next_cursor: str | None = Field(description="Pass as cursor to get the next page; null on the last page.")
+
+
+class SyncChatResult(JobResult):
+    job_id: str
+    status: str
+
+
+class MonthlyUsage(BaseModel):
+    period: str
+    monthly_used: int
+    monthly_limit: int | None
+    monthly_remaining: int | None
+
+
+class Me(BaseModel):
+    organization_id: str | None
+    user_id: str | None
+    subscription_tier: str
+    key_prefix: str
+    usage: MonthlyUsage
+
+
+class ErrorDetail(BaseModel):
+    code: str
+    message: str
+    details: dict[str, Any] | None = None
+
+
+class ErrorBody(BaseModel):
+    error: ErrorDetail

@@ -1,0 +1,53 @@
+"""GET /v1/jobs, GET /v1/jobs/{job_id}, and the cancel and approve actions."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from docjobs.api.deps import ContainerDep, PrincipalDep
+from docjobs.api.models import ApproveBody, ErrorBody, JobList, JobView
+from docjobs.api.views import job_view
+from docjobs.services.chat import approve_changes
+from docjobs.services.jobs import cancel_job, get_owned_job, list_jobs
+
+router = APIRouter(prefix="/v1/jobs", tags=["jobs"])
+
+ERRORS = {status: {"model": ErrorBody} for status in (401, 403, 404)}
+
+
+@router.get("", response_model=JobList, responses=ERRORS, summary="The caller's jobs, newest first")
+async def list_(
+    c: ContainerDep,
+    principal: PrincipalDep,
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    cursor: Annotated[str | None, Query(max_length=2048)] = None,
+) -> JobList:
+    page = list_jobs(c, principal, limit=limit, cursor=cursor)
+    return JobList(jobs=[job_view(j) for j in page.jobs], has_more=page.next_cursor is not None, next_cursor=page.next_cursor)
+
+
+@router.get("/{job_id}", response_model=JobView, responses=ERRORS, summary="Status and details of an async job")
+async def get(job_id: str, c: ContainerDep, principal: PrincipalDep) -> JobView:
+    return job_view(get_owned_job(c, principal, job_id))
+
+
+@router.post(
+    "/{job_id}/cancel",
+    response_model=JobView,
+    responses={**ERRORS, 409: {"model": ErrorBody}},
+    summary="Cancel a pending or in_progress job",
+)
+async def cancel(job_id: str, c: ContainerDep, principal: PrincipalDep) -> JobView:
+    return job_view(cancel_job(c, principal, job_id))
+
+
+@router.post(
+    "/{job_id}/approve",
+    response_model=JobView,
+    responses={**ERRORS, 409: {"model": ErrorBody}, 422: {"model": ErrorBody}},
+    summary="Apply the approved pending changes, deny the rest, and complete the job",
+)
+async def approve(job_id: str, body: ApproveBody, c: ContainerDep, principal: PrincipalDep) -> JobView:
+    return job_view(approve_changes(c, principal, job_id, body.approved_change_ids))

@@ -1,0 +1,53 @@
+"""The one place dependencies are wired. Built once per process (warm Lambda starts reuse it);
+tests build their own Container around the emulator or fakes."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+from docjobs.adapters.accounts_table import DynamoAccountsRepository
+from docjobs.adapters.blobs import S3BlobStore
+from docjobs.adapters.jobs_table import DynamoJobRepository
+from docjobs.adapters.queue import SqsWorkQueue
+from docjobs.config import Settings, get_settings
+from docjobs.domain import clock
+
+
+@dataclass
+class Container:
+    settings: Settings
+    jobs: DynamoJobRepository
+    accounts: DynamoAccountsRepository
+    blobs: S3BlobStore
+    queue: SqsWorkQueue
+    clock: Callable[[], float] = field(default=clock.now)
+
+    def now(self) -> float:
+        return self.clock()
+
+
+def build_container(settings: Settings, *, session: object | None = None, clock_fn: Callable[[], float] | None = None) -> Container:
+    import boto3
+    from botocore.config import Config
+
+    boto_session = session or boto3.session.Session(region_name=settings.region)
+    config = Config(retries={"max_attempts": 4, "mode": "standard"}, connect_timeout=3, read_timeout=10)
+    dynamodb = boto_session.client("dynamodb", config=config)  # type: ignore[attr-defined]
+    s3 = boto_session.client("s3", config=config)  # type: ignore[attr-defined]
+    sqs = boto_session.client("sqs", config=config)  # type: ignore[attr-defined]
+    blobs = S3BlobStore(settings.documents_bucket, s3)
+    return Container(
+        settings=settings,
+        jobs=DynamoJobRepository(settings.jobs_table, dynamodb, blobs),
+        accounts=DynamoAccountsRepository(settings.accounts_table, dynamodb),
+        blobs=blobs,
+        queue=SqsWorkQueue(settings.work_queue_url, sqs),
+        clock=clock_fn or clock.now,
+    )
+
+
+@lru_cache(maxsize=1)
+def get_container() -> Container:
+    return build_container(get_settings())

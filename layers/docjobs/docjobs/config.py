@@ -1,0 +1,56 @@
+"""Settings, read once from the environment (the template sets these on every function)."""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+# Monthly billable-request limits per subscription tier (None: unlimited).
+DEFAULT_TIER_LIMITS: dict[str, int | None] = {"free": 500, "pro": 10_000, "enterprise": None}
+
+
+@dataclass(frozen=True)
+class Settings:
+    jobs_table: str
+    accounts_table: str
+    work_queue_url: str
+    documents_bucket: str
+    region: str = "us-east-1"
+    chat_engine: str = "offline"
+    tier_limits: dict[str, int | None] = field(default_factory=lambda: dict(DEFAULT_TIER_LIMITS))
+    # POST /v1/chat waits this long before handing the job to the queue (API Gateway stops at 29 s).
+    sync_timeout_seconds: float = 25.0
+    # How long a resolved API key is cached in memory: a revoked key stops working within this.
+    key_cache_seconds: float = 60.0
+    # Largest accepted document_html, in bytes of UTF-8.
+    max_document_bytes: int = 5 * 1024 * 1024
+    # Largest accepted request body (API Gateway's own limit is 10 MB, Lambda's payload 6 MB).
+    max_request_bytes: int = 6 * 1024 * 1024
+
+
+def _env(name: str, default: str | None = None) -> str:
+    value = os.environ.get(name, default)
+    if value is None:
+        raise RuntimeError(f"environment variable {name} is not set")
+    return value
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    limits = dict(DEFAULT_TIER_LIMITS)
+    if raw := os.environ.get("DOCJOBS_TIER_LIMITS"):
+        limits.update(json.loads(raw))
+    return Settings(
+        jobs_table=_env("JOBS_TABLE"),
+        accounts_table=_env("ACCOUNTS_TABLE"),
+        work_queue_url=_env("WORK_QUEUE_URL"),
+        documents_bucket=_env("DOCUMENTS_BUCKET"),
+        region=os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1",
+        chat_engine=os.environ.get("CHAT_ENGINE", "offline"),
+        tier_limits=limits,
+        sync_timeout_seconds=float(os.environ.get("SYNC_TIMEOUT_SECONDS", "25")),
+        key_cache_seconds=float(os.environ.get("KEY_CACHE_SECONDS", "60")),
+        max_document_bytes=int(os.environ.get("MAX_DOCUMENT_BYTES", str(5 * 1024 * 1024))),
+    )

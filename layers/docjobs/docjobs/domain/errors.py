@@ -1,0 +1,52 @@
+"""Domain errors. The API maps each to one HTTP status in api/errors.py."""
+
+from __future__ import annotations
+
+
+class DocjobsError(Exception):
+    """Base class: `code` is the machine-readable error code clients see."""
+
+    code = "error"
+
+    def __init__(self, message: str, **details: object) -> None:
+        super().__init__(message)
+        self.message = message
+        self.details = details
+
+
+class AuthenticationError(DocjobsError):
+    code = "unauthorized"
+
+
+class ForbiddenError(DocjobsError):
+    code = "forbidden"
+
+
+class JobNotFoundError(DocjobsError):
+    code = "job_not_found"
+
+
+class JobConflictError(DocjobsError):
+    """The job is not in a status that allows the request (cancel a completed job, approve twice)."""
+
+    code = "job_conflict"
+
+
+class InvalidRequestError(DocjobsError):
+    code = "invalid_request"
+
+
+class PayloadTooLargeError(DocjobsError):
+    code = "payload_too_large"
+
+
+class UsageLimitExceededError(DocjobsError):
+    code = "usage_limit_exceeded"
+
+
+class IdempotencyConflictError(DocjobsError):
+    code = "idempotency_conflict"
+
+
+class ServiceUnavailableError(DocjobsError):
+    code = "service_unavailable"

@@ -1,0 +1,70 @@
+"""Plain-text helpers shared by engines and processors: sentences, terms, extractive summaries."""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"“(])")
+_WORD = re.compile(r"[A-Za-z][A-Za-z'\-]+")
+
+STOPWORDS = frozenset(
+    """a about above after again against all also am an and any are as at be because been before being
+    below between both but by can could did do does doing down during each few for from further had has
+    have having he her here hers herself him himself his how i if in into is it its itself just me more
+    most my myself no nor not now of off on once only or other our ours ourselves out over own same she
+    should so some such than that the their theirs them themselves then there these they this those
+    through to too under until up very was we were what when where which while who whom why will with
+    would you your yours yourself yourselves may might must shall us via per within without upon""".split()
+)
+
+
+def sentences(text: str) -> list[str]:
+    out: list[str] = []
+    for paragraph in re.split(r"\n\s*\n|\n", text):
+        paragraph = paragraph.strip()
+        if paragraph:
+            out.extend(s.strip() for s in _SENTENCE_END.split(paragraph) if s.strip())
+    return out
+
+
+def terms(text: str) -> list[str]:
+    return [w.lower() for w in _WORD.findall(text) if w.lower() not in STOPWORDS and len(w) > 2]
+
+
+def summarize(text: str, max_sentences: int = 3) -> list[str]:
+    """Extractive summary: TextRank over sentence similarity, returned in document order."""
+    candidates = sentences(text)
+    if len(candidates) <= max_sentences:
+        return candidates
+    bags = [Counter(terms(s)) for s in candidates]
+    n = len(candidates)
+    # Similarity as in TextRank (Mihalcea & Tarau 2004): shared terms over log lengths.
+    weights = [[0.0] * n for _ in range(n)]
+    for i in range(n):
+        for j in range(i + 1, n):
+            shared = sum((bags[i] & bags[j]).values())
+            if shared:
+                li, lj = sum(bags[i].values()), sum(bags[j].values())
+                w = shared / (math.log(li + 1) + math.log(lj + 1))
+                weights[i][j] = weights[j][i] = w
+    totals = [sum(row) for row in weights]
+    scores = [1.0] * n
+    for _ in range(30):
+        scores = [
+            0.15 + 0.85 * sum(weights[j][i] / totals[j] * scores[j] for j in range(n) if weights[j][i])
+            for i in range(n)
+        ]
+    # Earlier sentences break ties: documents tend to lead with their point.
+    ranked = sorted(range(n), key=lambda i: (-scores[i], i))[:max_sentences]
+    return [candidates[i] for i in sorted(ranked)]
+
+
+def key_terms(text: str, background: Counter[str], documents: int, k: int = 3) -> list[str]:
+    """The k terms most specific to `text` (tf-idf against `background` document frequencies)."""
+    tf = Counter(terms(text))
+    scored = sorted(
+        tf.items(), key=lambda kv: (-(kv[1] * math.log((documents + 1) / (background[kv[0]] + 0.5))), kv[0])
+    )
+    return [term for term, _ in scored[:k]]

@@ -1,0 +1,127 @@
+"""What Lambda would do locally: load a function's handler, give it a context, and feed it from
+its SQS event sources in Lambda's event shape, honouring batch size and partial batch failures."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+import threading
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+from docjobs.local.provision import ACCOUNT, REGION, LocalFunction, SqsSource
+from docjobs.observability import logger
+
+
+def load_function_module(function: LocalFunction) -> ModuleType:
+    module_file, _, _ = function.handler.rpartition(".")
+    path = Path(function.code_dir) / f"{module_file.replace('.', '/')}.py"
+    name = f"docjobs_local_{function.logical_id}"
+    if name in sys.modules:
+        return sys.modules[name]
+    spec = importlib.util.spec_from_file_location(name, path)
+    if spec is None or spec.loader is None:
+        raise RuntimeError(f"cannot load {path}")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def load_handler(function: LocalFunction) -> Any:
+    return getattr(load_function_module(function), function.handler.rpartition(".")[2])
+
+
+@dataclass
+class LambdaContext:
+    function_name: str
+    timeout_seconds: int
+    memory_limit_in_mb: int = 1024
+    function_version: str = "$LATEST"
+
+    def __post_init__(self) -> None:
+        self.aws_request_id = str(uuid.uuid4())
+        self.invoked_function_arn = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{self.function_name}"
+        self.log_group_name = f"/aws/lambda/{self.function_name}"
+        self.log_stream_name = "local"
+        self._deadline = time.monotonic() + self.timeout_seconds
+
+    def get_remaining_time_in_millis(self) -> int:
+        return max(int((self._deadline - time.monotonic()) * 1000), 0)
+
+
+def sqs_event(messages: list[dict[str, Any]], queue_arn: str) -> dict[str, Any]:
+    return {
+        "Records": [
+            {
+                "messageId": m["MessageId"],
+                "receiptHandle": m["ReceiptHandle"],
+                "body": m["Body"],
+                "attributes": m.get("Attributes", {}),
+                "messageAttributes": m.get("MessageAttributes", {}),
+                "md5OfBody": m.get("MD5OfBody", ""),
+                "eventSource": "aws:sqs",
+                "eventSourceARN": queue_arn,
+                "awsRegion": REGION,
+            }
+            for m in messages
+        ]
+    }
+
+
+class SqsPoller(threading.Thread):
+    """One poller of one SQS event source; several run per source for concurrency."""
+
+    def __init__(self, function: LocalFunction, source: SqsSource, sqs: Any, stop: threading.Event, name: str) -> None:
+        super().__init__(name=name, daemon=True)
+        self.function = function
+        self.source = source
+        self.sqs = sqs
+        self.stop_event = stop
+        self.handler = load_handler(function)
+        self.queue_arn = sqs.get_queue_attributes(QueueUrl=source.queue_url, AttributeNames=["QueueArn"])[
+            "Attributes"
+        ]["QueueArn"]
+
+    def run(self) -> None:
+        while not self.stop_event.is_set():
+            try:
+                self.poll_once(wait_seconds=1)
+            except Exception:  # the emulator going away at shutdown, or a handler crash
+                if self.stop_event.is_set():
+                    return
+                logger.exception("local SQS poller error", extra={"function": self.function.logical_id})
+                time.sleep(0.5)
+
+    def poll_once(self, wait_seconds: int = 0) -> int:
+        response = self.sqs.receive_message(
+            QueueUrl=self.source.queue_url,
+            MaxNumberOfMessages=min(self.source.batch_size, 10),
+            WaitTimeSeconds=wait_seconds,
+            AttributeNames=["All"],
+            MessageAttributeNames=["All"],
+        )
+        messages = response.get("Messages", [])
+        if not messages:
+            return 0
+        context = LambdaContext(self.function.logical_id, self.function.timeout)
+        try:
+            result = self.handler(sqs_event(messages, self.queue_arn), context) or {}
+        except Exception:
+            # Like Lambda: a failed invocation returns the whole batch to the queue.
+            logger.exception("handler failed; batch returns to the queue", extra={"function": self.function.logical_id})
+            return len(messages)
+        failed = set()
+        if self.source.report_batch_item_failures:
+            failed = {f["itemIdentifier"] for f in result.get("batchItemFailures", [])}
+        done = [m for m in messages if m["MessageId"] not in failed]
+        if done:
+            self.sqs.delete_message_batch(
+                QueueUrl=self.source.queue_url,
+                Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(done)],
+            )
+        return len(messages)

@@ -1,0 +1,112 @@
+"""LocalStack-in-a-process: the emulator, the resources of template.yaml, the handlers fed by
+their event sources. Used by `make run` and by the end-to-end tests."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import socket
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from docjobs.local.provision import REGION, Stack, provision
+from docjobs.local.runtime import SqsPoller, load_function_module
+
+LOCAL_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "docjobs-local", "AWS_SECRET_ACCESS_KEY": "docjobs-local"}
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def find_template(start: Path | None = None) -> Path:
+    if env := os.environ.get("DOCJOBS_TEMPLATE"):
+        return Path(env).resolve()
+    here = (start or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        if (folder / "template.yaml").is_file():
+            return folder / "template.yaml"
+    raise FileNotFoundError("template.yaml not found: run from the docjobs checkout or set DOCJOBS_TEMPLATE")
+
+
+@dataclass
+class LocalStack:
+    template: Path
+    emulator_port: int = 0
+    workers_per_queue: int = 4
+    stack: Stack | None = None
+    _server: Any = None
+    _stop: threading.Event = field(default_factory=threading.Event)
+    _pollers: list[SqsPoller] = field(default_factory=list)
+
+    @property
+    def endpoint(self) -> str:
+        return f"http://127.0.0.1:{self.emulator_port}"
+
+    def start(self) -> Stack:
+        from moto.server import ThreadedMotoServer
+
+        logging.getLogger("werkzeug").setLevel(logging.ERROR)
+        self.emulator_port = self.emulator_port or free_port()
+        self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=self.emulator_port, verbose=False)
+        self._server.start()
+        # Every boto3 client in this process (handlers included) talks to the emulator.
+        os.environ.update(
+            {
+                **LOCAL_CREDENTIALS,
+                "AWS_DEFAULT_REGION": REGION,
+                "AWS_REGION": REGION,
+                "AWS_ENDPOINT_URL": self.endpoint,
+                "MOTO_PORT": str(self.emulator_port),
+                "POWERTOOLS_TRACE_DISABLED": "true",
+                "POWERTOOLS_METRICS_DISABLED": "true",
+            }
+        )
+        os.environ.pop("AWS_PROFILE", None)
+        self.stack = provision(self.template, self.clients())
+        os.environ.update(self.stack.environment)
+        from docjobs.bootstrap import get_container
+        from docjobs.config import get_settings
+
+        get_settings.cache_clear()
+        get_container.cache_clear()
+        return self.stack
+
+    def clients(self) -> dict[str, Any]:
+        import boto3
+
+        session = boto3.session.Session(region_name=REGION, **{k.lower(): v for k, v in LOCAL_CREDENTIALS.items()})
+        return {name: session.client(name, endpoint_url=self.endpoint) for name in ("dynamodb", "sqs", "s3")}
+
+    def start_event_sources(self) -> None:
+        assert self.stack is not None
+        sqs = self.clients()["sqs"]
+        for function in self.stack.functions.values():
+            for n, source in enumerate(function.sqs_sources):
+                for i in range(self.workers_per_queue):
+                    poller = SqsPoller(function, source, sqs, self._stop, name=f"{function.logical_id}-sqs{n}-{i}")
+                    poller.start()
+                    self._pollers.append(poller)
+
+    def api_app(self) -> Any:
+        assert self.stack is not None
+        api = next(f for f in self.stack.functions.values() if f.serves_api)
+        return load_function_module(api).app
+
+    def write_state(self, path: Path, api_url: str) -> None:
+        assert self.stack is not None
+        path.parent.mkdir(parents=True, exist_ok=True)
+        state = {"api_url": api_url, "endpoint_url": self.endpoint, "region": REGION, "environment": self.stack.environment}
+        path.write_text(json.dumps(state, indent=2))
+
+    def stop(self) -> None:
+        self._stop.set()
+        for poller in self._pollers:
+            poller.join(timeout=5)
+        if self._server is not None:
+            self._server.stop()

@@ -1,0 +1,10 @@
+"""Powertools Logger, Metrics and Tracer: one of each per process, configured by environment
+(POWERTOOLS_SERVICE_NAME, POWERTOOLS_METRICS_NAMESPACE, POWERTOOLS_TRACE_DISABLED, ...)."""
+
+from __future__ import annotations
+
+from aws_lambda_powertools import Logger, Metrics, Tracer
+
+logger = Logger(service="docjobs")
+metrics = Metrics(namespace="docjobs", service="docjobs")
+tracer = Tracer(service="docjobs")

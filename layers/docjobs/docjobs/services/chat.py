@@ -1,0 +1,428 @@
+"""Chat jobs: submit (async or sync), run (the worker), approve (human in the loop).
+
+A chat job edits the session's document with the chat engine. Its document versions live in S3
+under the session; the session item points at the current one. Usage: a billable request is
+reserved when the job is created (atomically, refusing past the monthly limit) and given back
+if the job fails or is cancelled, so each finished chat counts exactly once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+from dataclasses import dataclass, field
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from docjobs.bootstrap import Container
+from docjobs.domain import clock
+from docjobs.domain.documents import Change, Document, apply_changes, chunk_html, summarize_changes
+from docjobs.domain.errors import (
+    DocjobsError,
+    IdempotencyConflictError,
+    InvalidRequestError,
+    JobConflictError,
+    JobNotFoundError,
+    PayloadTooLargeError,
+    ServiceUnavailableError,
+    UsageLimitExceededError,
+)
+from docjobs.domain.jobs import HOUR, DAY, Job, JobType, Status, new_job_id
+from docjobs.observability import logger, metrics
+from docjobs.services.auth import Principal
+from docjobs.services.jobs import fail_job, finishing_fields, get_owned_job, refund_items
+
+IDEMPOTENCY_TTL_SECONDS = DAY  # "keys are kept at least 24 hours"
+SESSION_TTL_SECONDS = 30 * DAY  # a session (and its documents) lives 30 days after its last use
+HISTORY_FOR_ENGINE = 10  # earlier turns the engine sees
+
+
+@dataclass(frozen=True)
+class ChatRequest:
+    message: str
+    session_id: str | None = None
+    document_html: str | None = None
+    require_approval: bool = False
+    tags: list[str] = field(default_factory=list)
+
+    def fingerprint(self, route: str) -> str:
+        """What an Idempotency-Key is bound to: the route and the body's meaning."""
+        body = {
+            "route": route,
+            "message": self.message,
+            "session_id": self.session_id,
+            "document_html": self.document_html,
+            "require_approval": self.require_approval,
+            "tags": self.tags,
+        }
+        return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class Submitted:
+    job: Job
+    replayed: bool = False
+
+
+def new_session_id() -> str:
+    return "sess_" + secrets.token_hex(12)
+
+
+def version_key(job: Job, version_id: str) -> str:
+    return f"sessions/{job.owner.kind}/{job.owner.id}/{job.session_id}/{version_id}.html"
+
+
+# -- submit ------------------------------------------------------------------------------------
+
+
+def submit_chat(
+    c: Container,
+    principal: Principal,
+    request: ChatRequest,
+    *,
+    route: str,
+    idempotency_key: str | None = None,
+    enqueue: bool = True,
+) -> Submitted:
+    """Create a pending chat job (and queue it). Replays the original job for a repeated
+    Idempotency-Key with the same body; 409 for the same key with a different body."""
+    if request.document_html is not None and len(request.document_html.encode()) > c.settings.max_document_bytes:
+        raise PayloadTooLargeError(
+            f"document_html is larger than the {c.settings.max_document_bytes // (1024 * 1024)} MB limit."
+        )
+    now = c.now()
+    session_id = request.session_id or new_session_id()
+    if request.document_html is None:
+        session = c.accounts.get_session(principal.owner, session_id) if request.session_id else None
+        if session is None or not session.current_version_key:
+            raise InvalidRequestError(
+                "document_html is required: this session holds no document yet.", field="document_html"
+            )
+
+    job_id = new_job_id()
+    if idempotency_key:
+        existing = c.accounts.claim_idempotency_key(
+            principal.owner, idempotency_key, request.fingerprint(route), job_id, now, IDEMPOTENCY_TTL_SECONDS
+        )
+        if existing is not None:
+            if existing.request_hash != request.fingerprint(route):
+                raise IdempotencyConflictError(
+                    "This Idempotency-Key was already used with a different request body or endpoint."
+                )
+            replay = c.jobs.get(existing.job_id)
+            if replay is None:
+                raise JobNotFoundError(f"The job created with this Idempotency-Key ({existing.job_id}) has expired.")
+            return Submitted(replay, replayed=True)
+
+    try:
+        job = _create_chat_job(c, principal, request, job_id, session_id, now)
+    except DocjobsError:
+        if idempotency_key:
+            c.accounts.release_idempotency_key(principal.owner, idempotency_key)
+        raise
+    if enqueue:
+        enqueue_job(c, job)
+    metrics.add_metric(name="JobsCreated", unit="Count", value=1)
+    return Submitted(job)
+
+
+def _create_chat_job(
+    c: Container, principal: Principal, request: ChatRequest, job_id: str, session_id: str, now: float
+) -> Job:
+    input_key = None
+    if request.document_html is not None:
+        input_key = f"inputs/{job_id}.html"
+        c.blobs.put_text(input_key, request.document_html)
+    at = clock.iso(now)
+    period = clock.month(now)
+    limit = c.settings.tier_limits.get(principal.tier)
+    job = Job(
+        job_id=job_id,
+        job_type=JobType.CHAT,
+        owner=principal.owner,
+        status=Status.PENDING,
+        created_at=at,
+        updated_at=at,
+        session_id=session_id,
+        request={"message": request.message, "require_approval": request.require_approval, "input_key": input_key},
+        metadata={
+            "message": request.message,
+            "document_html_provided": request.document_html is not None,
+            "intermediate_responses": [],
+        },
+        billing_period=period,
+        tags=request.tags,
+        internal={"billing": {"tier": principal.tier, "limit": limit}},
+    )
+    try:
+        c.jobs.create(job, c.accounts.reserve_usage_item(principal.owner, period, limit))
+    except ClientError as error:
+        reasons = error.response.get("CancellationReasons") or []
+        if len(reasons) > 1 and reasons[1].get("Code") == "ConditionalCheckFailed":
+            raise UsageLimitExceededError(
+                f"Monthly limit of {limit} requests reached for the {principal.tier} tier; "
+                "it resets on the first day of next month (UTC).",
+                monthly_limit=limit,
+            ) from None
+        raise
+    return job
+
+
+def enqueue_job(c: Container, job: Job) -> None:
+    try:
+        c.queue.send({"job_id": job.job_id, "job_type": job.job_type})
+    except ClientError as error:
+        # The job could never start: fail it (giving the usage back) rather than leave it pending.
+        fail_job(c, job, "The job could not be queued; please submit it again.")
+        logger.exception("enqueue failed", extra={"job_id": job.job_id})
+        raise ServiceUnavailableError("The job queue is unavailable; please retry shortly.") from error
+
+
+# -- run (the worker) ----------------------------------------------------------------------------
+
+
+class JobStopped(Exception):
+    """The job left in_progress while it ran (cancelled, or finished by another delivery)."""
+
+
+def run_chat(c: Container, job: Job) -> Job | None:
+    """Run the chat engine for a pending or in-progress job. Safe to repeat: the final write is
+    conditional on the job still being in progress, so only one run's outcome is kept."""
+    now = c.now()
+    try:
+        job = c.jobs.transition(
+            job.job_id,
+            Status.IN_PROGRESS,
+            sources=frozenset({Status.PENDING, Status.IN_PROGRESS}),
+            now=now,
+            fields={"updated_at": clock.iso(now), "progress": 5, "started_at": job.started_at or clock.iso(now)},
+            add={"attempts": 1},
+        )
+    except (JobConflictError, JobNotFoundError):
+        return None  # cancelled, finished or expired meanwhile: nothing to do
+
+    from docjobs.engines import ChatTurn, get_engine  # lazily: the API function never loads an engine
+
+    document, base_version = _load_document(c, job)
+    session = c.accounts.get_session(job.owner, job.session_id or "", consistent=True)
+    history = (session.history if session else [])[-HISTORY_FOR_ENGINE:]
+
+    def progress(percent: int, note: str) -> None:
+        entry = {"type": "progress", "content": note, "progress": percent, "timestamp": clock.iso(c.now())}
+        if not c.jobs.record_progress(job.job_id, percent, entry, entry["timestamp"]):
+            raise JobStopped()
+
+    engine = get_engine(c.settings.chat_engine)
+    try:
+        reply = engine.reply(
+            ChatTurn(message=job.request["message"], document=document, history=history, change_id_prefix="chg"),
+            progress,
+        )
+    except JobStopped:
+        return None
+    except Exception as error:  # an engine error is the job's failure, not the worker's
+        logger.exception("chat engine failed", extra={"job_id": job.job_id})
+        return fail_job(c, job, f"The chat engine failed: {error}")
+
+    if job.request.get("require_approval") and reply.changes:
+        return _await_approval(c, job, reply, document, base_version)
+    return _complete(c, job, reply.response, document, reply.changes, base_version)
+
+
+def _load_document(c: Container, job: Job) -> tuple[Document | None, dict[str, str] | None]:
+    """The document the job works on, and the session version it is saved as (chunked, so that
+    its chunk ids carry over to the next message)."""
+    if input_key := job.request.get("input_key"):
+        document = chunk_html(c.blobs.get_text(input_key))
+        version_id = f"ver_{job.job_id[4:]}_in"
+        key = version_key(job, version_id)
+        c.blobs.put_text(key, document.to_html())  # idempotent: same key, same bytes on a retry
+        return document, {"version_id": version_id, "key": key}
+    session = c.accounts.get_session(job.owner, job.session_id or "", consistent=True)
+    if session is None or not session.current_version_key:
+        return None, None
+    document = chunk_html(c.blobs.get_text(session.current_version_key))
+    return document, {"version_id": session.current_version_id or "", "key": session.current_version_key}
+
+
+def _usage(c: Container, job: Job, billable: bool) -> dict[str, Any]:
+    billing = job.internal.get("billing", {})
+    limit = billing.get("limit")
+    used = c.accounts.get_usage(job.owner, job.billing_period or clock.month(c.now()))
+    return {
+        "monthly_used": used,
+        "monthly_limit": limit,
+        "monthly_remaining": None if limit is None else max(limit - used, 0),
+        "was_billable": billable,
+        "subscription_tier": billing.get("tier", "free"),
+    }
+
+
+def _session_turns(job: Job, response: str, now_iso: str) -> list[dict[str, Any]]:
+    return [
+        {"role": "user", "content": job.request["message"], "job_id": job.job_id, "timestamp": now_iso},
+        {"role": "assistant", "content": response, "job_id": job.job_id, "timestamp": now_iso},
+    ]
+
+
+def _complete(
+    c: Container,
+    job: Job,
+    response: str,
+    document: Document | None,
+    applied: list[Change],
+    base_version: dict[str, str] | None,
+    *,
+    decisions: list[dict[str, Any]] | None = None,
+    sources: frozenset[Status] = frozenset({Status.IN_PROGRESS}),
+    extra_fields: dict[str, Any] | None = None,
+) -> Job | None:
+    """Finish the job: save the new document version (if anything changed), write the result and
+    move the session to that version, all in one transaction conditional on the job's status."""
+    now = c.now()
+    at = clock.iso(now)
+    version = base_version
+    updated = document
+    if document is not None and applied:
+        updated = apply_changes(document, applied)
+        version_id = f"ver_{job.job_id[4:]}"
+        version = {"version_id": version_id, "key": version_key(job, version_id)}
+        c.blobs.put_text(version["key"], updated.to_html())
+    result = {
+        "response": response,
+        "session_id": job.session_id,
+        "document_changes": {
+            "updated_html": updated.to_html() if updated is not None else "",
+            "version_id": version["version_id"] if version else None,
+            "changes_summary": summarize_changes(applied),
+            "requires_approval": bool(job.request.get("require_approval")),
+            "pending_changes": [],
+            "changes": decisions if decisions is not None else [{**ch.to_public(), "status": "applied"} for ch in applied],
+        },
+        "usage": _usage(c, job, billable=True),
+    }
+    session_item = c.accounts.session_update_item(
+        job.owner,
+        job.session_id or "",
+        now=now,
+        now_iso=at,
+        ttl_seconds=SESSION_TTL_SECONDS,
+        turns=[] if decisions is not None else _session_turns(job, response, at),
+        version_id=version["version_id"] if version else None,
+        version_key=version["key"] if version else None,
+    )
+    fields = finishing_fields(job.job_type, Status.COMPLETED, now, result=result, progress=100, **(extra_fields or {}))
+    try:
+        done = c.jobs.transition(
+            job.job_id, Status.COMPLETED, sources=sources, now=now, fields=fields, also=[session_item]
+        )
+    except (JobConflictError, JobNotFoundError):
+        return None  # cancelled or finished by another delivery: its outcome stands
+    c.accounts.trim_session_history(job.owner, job.session_id or "")
+    metrics.add_metric(name="JobsCompleted", unit="Count", value=1)
+    return done
+
+
+def _await_approval(
+    c: Container, job: Job, reply: Any, document: Document | None, base_version: dict[str, str] | None
+) -> Job | None:
+    now = c.now()
+    at = clock.iso(now)
+    draft = {"response": reply.response, "base_version": base_version}
+    session_item = c.accounts.session_update_item(
+        job.owner,
+        job.session_id or "",
+        now=now,
+        now_iso=at,
+        ttl_seconds=SESSION_TTL_SECONDS,
+        turns=_session_turns(job, reply.response, at),
+        version_id=base_version["version_id"] if base_version else None,
+        version_key=base_version["key"] if base_version else None,
+    )
+    fields = finishing_fields(
+        job.job_type,
+        Status.AWAITING_APPROVAL,
+        now,
+        progress=90,
+        **{"metadata.pending_changes": [ch.to_public() for ch in reply.changes], "internal.draft": draft},
+    )
+    try:
+        return c.jobs.transition(
+            job.job_id,
+            Status.AWAITING_APPROVAL,
+            sources=frozenset({Status.IN_PROGRESS}),
+            now=now,
+            fields=fields,
+            also=[session_item],
+        )
+    except (JobConflictError, JobNotFoundError):
+        return None
+
+
+# -- approve -------------------------------------------------------------------------------------
+
+
+def approve_changes(c: Container, principal: Principal, job_id: str, approved_change_ids: list[str]) -> Job:
+    """Apply exactly the approved changes, deny every other pending one, complete the job."""
+    job = get_owned_job(c, principal, job_id)
+    if job.status is not Status.AWAITING_APPROVAL:
+        raise JobConflictError(
+            f"Job {job_id} is {job.status.value}; only jobs awaiting approval can be approved.",
+            status=job.status.value,
+        )
+    pending = [Change.from_public(p) for p in job.metadata.get("pending_changes") or []]
+    known = {ch.change_id for ch in pending}
+    unknown = [cid for cid in approved_change_ids if cid not in known]
+    if unknown:
+        raise InvalidRequestError(
+            f"Unknown change ids: {', '.join(unknown)}. Pending changes: {', '.join(sorted(known)) or 'none'}.",
+            field="approved_change_ids",
+        )
+    wanted = set(approved_change_ids)
+    approved = [ch for ch in pending if ch.change_id in wanted]
+    decisions = [{**ch.to_public(), "status": "approved" if ch.change_id in wanted else "denied"} for ch in pending]
+
+    draft = job.internal.get("draft") or {}
+    base_version = draft.get("base_version")
+    document = chunk_html(c.blobs.get_text(base_version["key"])) if base_version else None
+    response = draft.get("response", "")
+    response += f" {len(approved)} of {len(pending)} proposed change{'s' if len(pending) != 1 else ''} approved."
+    done = _complete(
+        c,
+        job,
+        response.strip(),
+        document,
+        approved,
+        base_version,
+        decisions=decisions,
+        sources=frozenset({Status.AWAITING_APPROVAL}),
+        extra_fields={
+            "metadata.pending_changes": None,
+            "metadata.approval": {
+                "approved_change_ids": [ch.change_id for ch in approved],
+                "denied_change_ids": [ch.change_id for ch in pending if ch.change_id not in wanted],
+                "decided_at": clock.iso(c.now()),
+            },
+            "internal.draft": None,
+        },
+    )
+    if done is None:  # another approval (or expiry) got there first
+        current = c.jobs.get(job_id, consistent=True)
+        if current is None or current.is_expired(c.now()):
+            raise JobNotFoundError(f"Job {job_id} not found. It may have expired and been cleaned up.")
+        raise JobConflictError(
+            f"Job {job_id} is {current.status.value}; its changes were already decided.", status=current.status.value
+        )
+    return done
+
+
+# -- sync ------------------------------------------------------------------------------------------
+
+
+def sync_timeout_message(c: Container, job: Job) -> str:
+    return (
+        f"Still working after {c.settings.sync_timeout_seconds:g} seconds, so the job continues in the "
+        f"background: poll GET /v1/jobs/{job.job_id}, and use POST /v1/chat/async for long operations."
+    )

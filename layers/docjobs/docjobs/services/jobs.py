@@ -1,0 +1,86 @@
+"""Reading, listing, cancelling and failing jobs: the use cases every job type shares."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from docjobs.bootstrap import Container
+from docjobs.domain import clock
+from docjobs.domain.errors import ForbiddenError, JobConflictError, JobNotFoundError
+from docjobs.domain.jobs import CANCELLABLE, Job, Status, expiry_after, is_job_id, require_transition
+from docjobs.services.auth import Principal
+
+
+def get_owned_job(c: Container, principal: Principal, job_id: str) -> Job:
+    """The caller's job: 404 when unknown or expired, 403 when it belongs to someone else."""
+    if not is_job_id(job_id):
+        raise JobNotFoundError(f"Job {job_id!r} not found: docjobs job ids look like job_ followed by 32 characters.")
+    job = c.jobs.get(job_id)
+    if job is None or job.is_expired(c.now()):
+        raise JobNotFoundError(f"Job {job_id} not found. It may have expired and been cleaned up.")
+    if not job.is_owned_by(principal.owner):
+        raise ForbiddenError(f"Job {job_id} belongs to a different account.")
+    return job
+
+
+@dataclass(frozen=True)
+class JobPage:
+    jobs: list[Job]
+    next_cursor: str | None
+
+
+def list_jobs(c: Container, principal: Principal, *, limit: int = 20, cursor: str | None = None) -> JobPage:
+    jobs, next_cursor = c.jobs.list_for_owner(principal.owner, limit=limit, cursor=cursor, now=c.now())
+    return JobPage(jobs, next_cursor)
+
+
+def finishing_fields(job_type: str, status: Status, now: float, **more: Any) -> dict[str, Any]:
+    """What every move to a terminal (or approval) status writes: timestamps and expiry."""
+    at = clock.iso(now)
+    fields: dict[str, Any] = {"updated_at": at, "expires_at": expiry_after(job_type, status, now), **more}
+    if status.is_terminal:
+        fields["completed_at"] = at
+    return fields
+
+
+def refund_items(c: Container, job: Job) -> list[dict[str, Any]]:
+    """A job that reserved a billable request and will not finish gives it back, atomically."""
+    if job.billing_period:
+        return [c.accounts.refund_usage_item(job.owner, job.billing_period)]
+    return []
+
+
+def cancel_job(c: Container, principal: Principal, job_id: str) -> Job:
+    job = get_owned_job(c, principal, job_id)
+    require_transition(job.status, Status.CANCELLED, "cancel")
+    now = c.now()
+    try:
+        return c.jobs.transition(
+            job_id,
+            Status.CANCELLED,
+            sources=CANCELLABLE,
+            now=now,
+            fields=finishing_fields(job.job_type, Status.CANCELLED, now),
+            also=refund_items(c, job),
+        )
+    except JobConflictError as conflict:  # it moved on between our read and our write
+        current = Status(conflict.details["status"])
+        require_transition(current, Status.CANCELLED, "cancel")
+        raise
+
+
+def fail_job(c: Container, job: Job, error: str) -> Job | None:
+    """Fail a pending or running job with `error`; None if it had already left those statuses."""
+    now = c.now()
+    try:
+        return c.jobs.transition(
+            job.job_id,
+            Status.FAILED,
+            sources=frozenset({Status.PENDING, Status.IN_PROGRESS}),
+            now=now,
+            fields=finishing_fields(job.job_type, Status.FAILED, now, error=error),
+            also=refund_items(c, job),
+        )
+    except (JobConflictError, JobNotFoundError):
+        return None

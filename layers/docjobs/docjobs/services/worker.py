@@ -1,0 +1,39 @@
+"""The worker's use case: run one queued job, safely under SQS's at-least-once delivery."""
+
+from __future__ import annotations
+
+from docjobs.bootstrap import Container
+from docjobs.domain.jobs import Job, JobType, Status
+from docjobs.observability import logger
+from docjobs.services.jobs import fail_job
+
+
+class UnknownJobTypeError(Exception):
+    pass
+
+
+def run_job(c: Container, job_id: str, *, receive_count: int = 1, max_receives: int = 5) -> Job | None:
+    """Run the job if it still needs running. A redelivered message for a job that is already
+    finished, awaiting approval, cancelled or expired does nothing.
+
+    On an unexpected error the message is retried (the error propagates); on its last delivery
+    the job is failed with the error first, so it never stays in flight once the message goes
+    to the dead-letter queue.
+    """
+    job = c.jobs.get(job_id, consistent=True)
+    if job is None or job.is_expired(c.now()):
+        logger.info("job gone; message dropped", extra={"job_id": job_id})
+        return None
+    if job.status not in (Status.PENDING, Status.IN_PROGRESS):
+        logger.info("job already %s; message dropped", job.status.value, extra={"job_id": job_id})
+        return None
+    try:
+        if job.job_type == JobType.CHAT:
+            from docjobs.services.chat import run_chat
+
+            return run_chat(c, job)
+        raise UnknownJobTypeError(f"no runner for job type {job.job_type!r}")
+    except Exception as error:
+        if receive_count >= max_receives or isinstance(error, UnknownJobTypeError):
+            fail_job(c, job, f"The job failed after {receive_count} attempt(s): {error}")
+        raise
