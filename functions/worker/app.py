@@ -13,7 +13,8 @@ from docjobs.bootstrap import get_container
 from docjobs.observability import logger, metrics, tracer
 from docjobs.services.worker import run_job
 
-processor = BatchProcessor(event_type=EventType.SQS)
+# Report every failed record (even a whole batch) in batchItemFailures rather than raising.
+processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
 # Must match the work queue's RedrivePolicy maxReceiveCount (template.yaml sets both).
 MAX_RECEIVES = int(os.environ.get("WORK_QUEUE_MAX_RECEIVES", "5"))
 

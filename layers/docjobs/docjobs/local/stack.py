@@ -51,6 +51,9 @@ class LocalStack:
     def start(self) -> Stack:
         from moto.server import ThreadedMotoServer
 
+        from docjobs.local.emulator import make_dynamodb_atomic
+
+        make_dynamodb_atomic()
         logging.getLogger("werkzeug").setLevel(logging.ERROR)
         self.emulator_port = self.emulator_port or free_port()
         self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=self.emulator_port, verbose=False)

@@ -1,0 +1,173 @@
+"""Shared fixtures: the template's resources on in-process moto, a frozen clock, API clients.
+
+Integration tests use moto in-process (mock_aws); end-to-end tests start the local stack in a
+subprocess, so the two never share a moto backend (leaving mock_aws wipes a server's state).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+TEMPLATE = ROOT / "template.yaml"
+
+# Never let a test reach a real AWS account or a developer's emulator.
+for _name in ("AWS_ENDPOINT_URL", "AWS_PROFILE", "AWS_SESSION_TOKEN"):
+    os.environ.pop(_name, None)
+os.environ.update(
+    {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_REGION": "us-east-1",
+        "POWERTOOLS_TRACE_DISABLED": "true",
+        "POWERTOOLS_METRICS_DISABLED": "true",
+        "POWERTOOLS_LOG_LEVEL": "WARNING",
+    }
+)
+
+START = 1_795_000_000.0  # 2026-11-18, a fixed instant so that expiry tests are exact
+
+
+@dataclass
+class FakeClock:
+    t: float = START
+
+    def __call__(self) -> float:
+        return self.t
+
+    def advance(self, seconds: float) -> None:
+        self.t += seconds
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def stack():
+    """The resources of template.yaml, created on in-process moto by the local stack's provisioner."""
+    import boto3
+    from moto import mock_aws
+
+    from docjobs.local.emulator import make_dynamodb_atomic
+    from docjobs.local.provision import provision
+
+    make_dynamodb_atomic()
+    with mock_aws():
+        clients = {name: boto3.client(name, region_name="us-east-1") for name in ("dynamodb", "sqs", "s3")}
+        yield provision(TEMPLATE, clients, stack_name="test")
+
+
+@pytest.fixture
+def settings(stack):
+    from docjobs.config import Settings
+
+    env = stack.environment
+    return Settings(
+        jobs_table=env["JOBS_TABLE"],
+        accounts_table=env["ACCOUNTS_TABLE"],
+        work_queue_url=env["WORK_QUEUE_URL"],
+        documents_bucket=env["DOCUMENTS_BUCKET"],
+        tier_limits={"free": 500, "tiny": 2, "enterprise": None},
+    )
+
+
+@pytest.fixture
+def container(settings, clock):
+    from docjobs.bootstrap import build_container
+
+    return build_container(settings, clock_fn=clock)
+
+
+@pytest.fixture
+def principal(container):
+    return make_principal(container, "org", "acme")
+
+
+def make_principal(container, kind: str, ident: str, tier: str = "free"):
+    from docjobs.domain.jobs import Owner
+    from docjobs.services.auth import Principal, create_api_key
+
+    api_key, record = create_api_key(container, Owner(kind, ident), tier=tier)
+    principal = Principal(owner=record.owner, tier=tier, key_prefix=record.prefix)
+    object.__setattr__(principal, "api_key", api_key)  # frozen dataclass; handy for HTTP tests
+    return principal
+
+
+@pytest.fixture
+def worker(stack, container, monkeypatch):
+    """Feeds the work queue to the real worker handler, as Lambda's SQS event source would."""
+    from docjobs import bootstrap
+    from docjobs.local.runtime import SqsPoller
+
+    monkeypatch.setattr(bootstrap, "get_container", lambda: container)
+    function = stack.functions["WorkerFunction"]
+    import importlib
+
+    poller = SqsPoller(function, function.sqs_sources[0], container.queue.client, stop=None, name="test-worker")  # type: ignore[arg-type]
+    module = importlib.import_module(poller.handler.__module__)
+    monkeypatch.setattr(module, "get_container", lambda: container)
+    return Worker(poller)
+
+
+@dataclass
+class Worker:
+    poller: object
+
+    def drain(self, max_rounds: int = 20) -> int:
+        """Deliver queued messages until the queue is empty; returns how many were delivered."""
+        total = 0
+        for _ in range(max_rounds):
+            n = self.poller.poll_once(wait_seconds=0)  # type: ignore[attr-defined]
+            if n == 0:
+                return total
+            total += n
+        return total
+
+    def invoke(self, bodies: list[str], receive_count: int = 1) -> dict:
+        """Call the handler directly with an SQS event of `bodies` (for redelivery tests)."""
+        from docjobs.local.runtime import LambdaContext, sqs_event
+
+        messages = [
+            {"MessageId": f"m{i}", "ReceiptHandle": f"r{i}", "Body": body,
+             "Attributes": {"ApproximateReceiveCount": str(receive_count)}}  # fmt: skip
+            for i, body in enumerate(bodies)
+        ]
+        event = sqs_event(messages, "arn:aws:sqs:us-east-1:123456789012:test-WorkQueue")
+        return self.poller.handler(event, LambdaContext("WorkerFunction", 120))  # type: ignore[attr-defined]
+
+
+@pytest.fixture
+def api(container) -> Iterator[object]:
+    """An HTTP client for the FastAPI app, wired to the test container."""
+    from fastapi.testclient import TestClient
+
+    from docjobs.api import deps
+    from docjobs.api.app import create_app
+    from docjobs.services.auth import key_resolver
+
+    key_resolver._cache.clear()
+    app = create_app()
+    app.dependency_overrides[deps.container] = lambda: container
+    with TestClient(app, raise_server_exceptions=False) as client:
+        yield client
+
+
+def bearer(principal) -> dict[str, str]:
+    return {"Authorization": f"Bearer {principal.api_key}"}
+
+
+DOC = (
+    "<h1>Master Services Agreement</h1>"
+    "<p>This agreement is between Acme Corp and Globex Inc.</p>"
+    "<p>Payment is due within 30 days of the invoice date. Late payments accrue interest.</p>"
+    "<p>Either party may terminate with 60 days written notice.</p>"
+    "<p>Confidential information must not be disclosed to third parties.</p>"
+)
