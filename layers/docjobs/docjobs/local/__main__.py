@@ -49,7 +49,10 @@ def main() -> int:
         print(f"  AWS emulator: {stack.endpoint}   Ctrl-C stops everything.\n", flush=True)
 
         config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level=os.environ.get("DOCJOBS_UVICORN_LOG", "warning"))
-        uvicorn.Server(config).run()
+        try:
+            uvicorn.Server(config).run()
+        except KeyboardInterrupt:  # uvicorn re-raises Ctrl-C once it has shut down gracefully
+            pass
     finally:
         stack.stop()
         print("docjobs stopped.", flush=True)

@@ -1,0 +1,107 @@
+"""A client written against the seeds, pointed at `make run` with only the base URL and key changed."""
+
+from __future__ import annotations
+
+import time
+
+import requests
+
+from tests.conftest import DOC
+
+
+def poll(stack, job_id, until=("completed", "failed", "awaiting_approval", "cancelled"), key=0, timeout=30):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        job = requests.get(f"{stack.base_url}/v1/jobs/{job_id}", headers=stack.headers(key), timeout=5).json()
+        if job["status"] in until:
+            return job
+        time.sleep(0.1)
+    raise AssertionError(f"job {job_id} still {job['status']}")
+
+
+def test_the_seed_polling_example_works_unchanged(local_stack, capsys):
+    # The chat-jobs async guide's example, with its base URL and key replaced (and a shorter sleep).
+    API_KEY = local_stack.keys[0]
+    HEADERS = {"Authorization": f"Bearer {API_KEY}"}
+    base = local_stack.base_url
+
+    response = requests.post(f"{base}/v1/chat/async",
+        headers={**HEADERS, "Content-Type": "application/json"},
+        json={"message": "Summarize this document", "session_id": "my-session", "document_html": DOC},
+    )  # fmt: skip
+    job_id = response.json()["job_id"]
+
+    outcome = None
+    for _ in range(300):
+        job = requests.get(f"{base}/v1/jobs/{job_id}", headers=HEADERS).json()
+        if job["status"] == "completed":
+            print("AI response:", job["result"]["response"])
+            outcome = "completed"
+            break
+        elif job["status"] == "failed":
+            print("Error:", job["error"])
+            outcome = "failed"
+            break
+        elif job["status"] == "awaiting_approval":
+            print("Changes need approval:", job["metadata"]["pending_changes"])
+            outcome = "awaiting_approval"
+            break
+        time.sleep(0.1)
+
+    assert outcome == "completed"
+    assert "AI response: Summary:" in capsys.readouterr().out
+    assert job["result"]["usage"]["subscription_tier"] == "free"
+
+
+def test_edit_then_continue_the_session_without_resending_the_document(local_stack):
+    base, headers = local_stack.base_url, local_stack.headers()
+    first = requests.post(f"{base}/v1/chat/async", headers=headers, json={
+        "message": 'Replace "Acme Corp" with "Initech"', "session_id": "e2e-edit", "document_html": DOC}).json()  # fmt: skip
+    assert poll(local_stack, first["job_id"])["status"] == "completed"
+    second = requests.post(f"{base}/v1/chat/async", headers=headers, json={
+        "message": "Restructure this entire document into 2 sections", "session_id": "e2e-edit"}).json()  # fmt: skip
+    job = poll(local_stack, second["job_id"])
+    html = job["result"]["document_changes"]["updated_html"]
+    assert "Initech" in html and html.count("<h2") == 2
+    assert job["metadata"]["document_html_provided"] is False
+
+
+def test_approval_flow_over_the_local_stack(local_stack):
+    base, headers = local_stack.base_url, local_stack.headers()
+    job_id = requests.post(f"{base}/v1/chat/async", headers=headers, json={
+        "message": 'Insert "Prices exclude VAT." after the paragraph containing "Payment"',
+        "session_id": "e2e-hitl", "document_html": DOC, "require_approval": True}).json()["job_id"]  # fmt: skip
+    job = poll(local_stack, job_id)
+    assert job["status"] == "awaiting_approval"
+    change = job["metadata"]["pending_changes"][0]
+    approved = requests.post(f"{base}/v1/jobs/{job_id}/approve", headers=headers,
+                             json={"approved_change_ids": [change["change_id"]]})  # fmt: skip
+    assert approved.status_code == 200
+    assert "Prices exclude VAT." in approved.json()["result"]["document_changes"]["updated_html"]
+
+
+def test_sync_chat_over_the_local_stack(local_stack):
+    response = requests.post(f"{local_stack.base_url}/v1/chat", headers=local_stack.headers(), json={
+        "message": 'replace "Globex Inc" with "Hooli"', "session_id": "e2e-sync", "document_html": DOC})  # fmt: skip
+    assert response.status_code == 200
+    assert "Hooli" in response.json()["document_changes"]["updated_html"]
+
+
+def test_each_configured_key_is_its_own_organization(local_stack):
+    base = local_stack.base_url
+    job_id = requests.post(f"{base}/v1/chat/async", headers=local_stack.headers(0), json={
+        "message": "Summarize", "session_id": "iso", "document_html": DOC}).json()["job_id"]  # fmt: skip
+    assert requests.get(f"{base}/v1/jobs/{job_id}", headers=local_stack.headers(1)).status_code == 403
+    me = [requests.get(f"{base}/v1/me", headers=local_stack.headers(i)).json()["organization_id"] for i in (0, 1)]
+    assert me[0] != me[1]
+    listed = requests.get(f"{base}/v1/jobs", headers=local_stack.headers(1)).json()["jobs"]
+    assert job_id not in [j["job_id"] for j in listed]
+
+
+def test_errors_are_json_over_the_wire(local_stack):
+    base = local_stack.base_url
+    assert requests.get(f"{base}/v1/jobs").json()["error"]["code"] == "unauthorized"
+    r = requests.get(f"{base}/v1/jobs/job_{'b' * 32}", headers=local_stack.headers())
+    assert r.status_code == 404 and r.json()["error"]["code"] == "job_not_found"
+    r = requests.post(f"{base}/v1/chat/async", headers={**local_stack.headers(), "Content-Type": "application/json"}, data="{oops")
+    assert r.status_code == 400 and r.json()["error"]["code"] == "invalid_json"
