@@ -3,7 +3,12 @@
 
 from __future__ import annotations
 
+import warnings
+
 from aws_lambda_powertools import Logger, Metrics, Tracer
+
+# A poll publishes no business metric, and that is fine: don't warn on every invocation.
+warnings.filterwarnings("ignore", message="No application metrics to publish")
 
 logger = Logger(service="docjobs")
 metrics = Metrics(namespace="docjobs", service="docjobs")

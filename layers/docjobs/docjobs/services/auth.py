@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import secrets
 import threading
+from collections.abc import Iterable
 from dataclasses import dataclass
 
-from docjobs.adapters.accounts_table import ApiKeyRecord, hash_key
+from docjobs.adapters.accounts_table import ApiKeyRecord, DynamoAccountsRepository, hash_key
 from docjobs.bootstrap import Container
 from docjobs.domain import clock
 from docjobs.domain.errors import AuthenticationError, InvalidRequestError
@@ -24,25 +25,34 @@ class Principal:
     key_prefix: str
 
 
-def create_api_key(
-    c: Container, owner: Owner, tier: str = "free", name: str = "", api_key: str | None = None
+def issue_api_key(
+    accounts: DynamoAccountsRepository,
+    owner: Owner,
+    *,
+    tier: str,
+    tiers: Iterable[str],
+    now: float,
+    name: str = "",
+    api_key: str | None = None,
 ) -> tuple[str, ApiKeyRecord]:
-    """A new key (or `api_key`, when an operator chooses it): only its hash is stored."""
-    if tier not in c.settings.tier_limits:
-        raise InvalidRequestError(f"Unknown tier {tier!r}; tiers: {', '.join(c.settings.tier_limits)}.")
+    """A new key (or `api_key`, when an operator chooses it). Only its hash is stored, so the
+    returned key is the one time anyone sees it."""
+    if tier not in tiers:
+        raise InvalidRequestError(f"Unknown tier {tier!r}; tiers: {', '.join(tiers)}.")
     api_key = api_key or KEY_PREFIX + secrets.token_urlsafe(32)
     if not api_key.startswith(KEY_PREFIX) or len(api_key) < 20:
         raise InvalidRequestError(f"An API key must start with {KEY_PREFIX!r} and be at least 20 characters.")
     record = ApiKeyRecord(
-        key_hash=hash_key(api_key),
-        owner=owner,
-        tier=tier,
-        name=name,
-        prefix=api_key[:10],
-        created_at=clock.iso(c.now()),
+        key_hash=hash_key(api_key), owner=owner, tier=tier, name=name, prefix=api_key[:10], created_at=clock.iso(now)
     )
-    c.accounts.put_key(record)
+    accounts.put_key(record)
     return api_key, record
+
+
+def create_api_key(
+    c: Container, owner: Owner, tier: str = "free", name: str = "", api_key: str | None = None
+) -> tuple[str, ApiKeyRecord]:
+    return issue_api_key(c.accounts, owner, tier=tier, tiers=c.settings.tier_limits, now=c.now(), name=name, api_key=api_key)
 
 
 class KeyResolver:
