@@ -31,6 +31,7 @@ test-e2e: $(STAMP)
 
 lint: $(STAMP)
 	$(VENV)/bin/cfn-lint template.yaml
+	$(VENV)/bin/ruff check layers functions tests
 
 clean:
 	rm -rf $(VENV) .pytest_cache .aws-sam .docjobs

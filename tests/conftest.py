@@ -54,10 +54,9 @@ def clock() -> FakeClock:
 def stack():
     """The resources of template.yaml, created on in-process moto by the local stack's provisioner."""
     import boto3
-    from moto import mock_aws
-
     from docjobs.local.emulator import make_dynamodb_atomic
     from docjobs.local.provision import provision
+    from moto import mock_aws
 
     make_dynamodb_atomic()
     with mock_aws():
@@ -147,11 +146,10 @@ class Worker:
 @pytest.fixture
 def api(container) -> Iterator[object]:
     """An HTTP client for the FastAPI app, wired to the test container."""
-    from fastapi.testclient import TestClient
-
     from docjobs.api import deps
     from docjobs.api.app import create_app
     from docjobs.services.auth import key_resolver
+    from fastapi.testclient import TestClient
 
     key_resolver._cache.clear()
     app = create_app()

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from mangum import Mangum
-
 from docjobs.api.app import create_app
 from docjobs.observability import logger, metrics, tracer
+from mangum import Mangum
 
 app = create_app()
 # lifespan="off": with "auto" Mangum would run startup/shutdown on every invocation.

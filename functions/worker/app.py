@@ -8,7 +8,6 @@ import os
 
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
-
 from docjobs.bootstrap import get_container
 from docjobs.observability import logger, metrics, tracer
 from docjobs.services.worker import run_job

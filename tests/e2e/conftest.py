@@ -11,8 +11,8 @@ from dataclasses import dataclass
 
 import pytest
 import requests
-
 from docjobs.local.stack import free_port
+
 from tests.conftest import ROOT
 
 KEYS = ["sk_e2e_first_org_key_0000000001", "sk_e2e_other_org_key_0000000002"]

@@ -6,7 +6,6 @@ import json
 import threading
 
 import pytest
-
 from docjobs.domain.errors import (
     ForbiddenError,
     IdempotencyConflictError,
@@ -18,6 +17,7 @@ from docjobs.domain.errors import (
 from docjobs.domain.jobs import Status
 from docjobs.services.chat import ChatRequest, approve_changes, submit_chat
 from docjobs.services.jobs import cancel_job, get_owned_job, list_jobs
+
 from tests.conftest import DOC, make_principal
 
 
@@ -83,10 +83,10 @@ def test_a_poison_message_fails_alone_in_its_batch(container, principal, worker)
 
 
 def test_a_job_that_keeps_failing_is_failed_on_its_last_delivery(container, principal, worker, monkeypatch):
-    from docjobs.services import chat
+    from docjobs.services import chat_runner
 
     job = submit(container, principal)
-    monkeypatch.setattr(chat, "_load_document", lambda c, j: (_ for _ in ()).throw(RuntimeError("S3 is down")))
+    monkeypatch.setattr(chat_runner, "_load_document", lambda c, j: (_ for _ in ()).throw(RuntimeError("S3 is down")))
     body = json.dumps({"job_id": job.job_id})
     assert worker.invoke([body], receive_count=1)["batchItemFailures"]
     assert get_owned_job(container, principal, job.job_id).status is Status.IN_PROGRESS  # will be retried
@@ -123,7 +123,7 @@ def test_a_job_cancelled_while_running_is_never_overwritten_by_the_late_worker(c
 
 
 def test_cancel_races_completion_and_exactly_one_wins(container, principal):
-    from docjobs.services.chat import run_chat
+    from docjobs.services.chat_runner import run_chat
 
     for _ in range(8):
         job = submit(container, principal)

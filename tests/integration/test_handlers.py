@@ -7,10 +7,10 @@ import json
 import sys
 
 import pytest
-
 from docjobs.domain.jobs import Owner
 from docjobs.local.runtime import LambdaContext, load_handler
 from docjobs.services.auth import create_api_key, key_resolver
+
 from tests.conftest import ROOT
 
 EXAMPLE_KEY = "sk_local_example_key_000000001"
@@ -59,8 +59,8 @@ def test_api_gateway_event_to_job_and_back(handlers, worker):
 
 
 def test_sqs_sample_events_through_the_worker_handler(handlers, container):
-    from docjobs.services.chat import ChatRequest, submit_chat
     from docjobs.services.auth import Principal
+    from docjobs.services.chat import ChatRequest, submit_chat
 
     who = Principal(Owner("org", "example"), "free", "sk_local_e")
     job = submit_chat(container, who, ChatRequest("Summarize this", "s", "<p>One. Two. Three.</p>"), route="chat_async").job

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import pytest
-
 from docjobs.domain.errors import JobConflictError
 from docjobs.domain.jobs import (
     CANCELLABLE,

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import pytest
-
 from docjobs.domain.documents import apply_changes, chunk_html
 from docjobs.engines import ChatTurn, get_engine
 from docjobs.engines.offline import OfflineChatEngine

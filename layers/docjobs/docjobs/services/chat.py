@@ -1,4 +1,5 @@
-"""Chat jobs: submit (async or sync), run (the worker), approve (human in the loop).
+"""Chat jobs: submit (async or sync) and approve (human in the loop); running them is in
+chat_runner.py, which alone loads the engine and the HTML parser.
 
 A chat job edits the session's document with the chat engine. Its document versions live in S3
 under the session; the session item points at the current one. Usage: a billable request is
@@ -12,13 +13,11 @@ import hashlib
 import json
 import secrets
 from dataclasses import dataclass, field
-from typing import Any
 
 from botocore.exceptions import ClientError
 
 from docjobs.bootstrap import Container
 from docjobs.domain import clock
-from docjobs.domain.documents import Change, Document, apply_changes, chunk_html, summarize_changes
 from docjobs.domain.errors import (
     DocjobsError,
     IdempotencyConflictError,
@@ -29,10 +28,10 @@ from docjobs.domain.errors import (
     ServiceUnavailableError,
     UsageLimitExceededError,
 )
-from docjobs.domain.jobs import HOUR, DAY, Job, JobType, Status, new_job_id
+from docjobs.domain.jobs import DAY, Job, JobType, Status, new_job_id
 from docjobs.observability import logger, metrics
 from docjobs.services.auth import Principal
-from docjobs.services.jobs import fail_job, finishing_fields, get_owned_job, refund_items
+from docjobs.services.jobs import fail_job, get_owned_job
 
 IDEMPOTENCY_TTL_SECONDS = DAY  # "keys are kept at least 24 hours"
 SESSION_TTL_SECONDS = 30 * DAY  # a session (and its documents) lives 30 days after its last use
@@ -180,192 +179,14 @@ def enqueue_job(c: Container, job: Job) -> None:
         raise ServiceUnavailableError("The job queue is unavailable; please retry shortly.") from error
 
 
-# -- run (the worker) ----------------------------------------------------------------------------
-
-
-class JobStopped(Exception):
-    """The job left in_progress while it ran (cancelled, or finished by another delivery)."""
-
-
-def run_chat(c: Container, job: Job) -> Job | None:
-    """Run the chat engine for a pending or in-progress job. Safe to repeat: the final write is
-    conditional on the job still being in progress, so only one run's outcome is kept."""
-    now = c.now()
-    try:
-        job = c.jobs.transition(
-            job.job_id,
-            Status.IN_PROGRESS,
-            sources=frozenset({Status.PENDING, Status.IN_PROGRESS}),
-            now=now,
-            fields={"updated_at": clock.iso(now), "progress": 5, "started_at": job.started_at or clock.iso(now)},
-            add={"attempts": 1},
-        )
-    except (JobConflictError, JobNotFoundError):
-        return None  # cancelled, finished or expired meanwhile: nothing to do
-
-    from docjobs.engines import ChatTurn, get_engine  # lazily: the API function never loads an engine
-
-    document, base_version = _load_document(c, job)
-    session = c.accounts.get_session(job.owner, job.session_id or "", consistent=True)
-    history = (session.history if session else [])[-HISTORY_FOR_ENGINE:]
-
-    def progress(percent: int, note: str) -> None:
-        entry = {"type": "progress", "content": note, "progress": percent, "timestamp": clock.iso(c.now())}
-        if not c.jobs.record_progress(job.job_id, percent, entry, entry["timestamp"]):
-            raise JobStopped()
-
-    engine = get_engine(c.settings.chat_engine)
-    try:
-        reply = engine.reply(
-            ChatTurn(message=job.request["message"], document=document, history=history, change_id_prefix="chg"),
-            progress,
-        )
-    except JobStopped:
-        return None
-    except Exception as error:  # an engine error is the job's failure, not the worker's
-        logger.exception("chat engine failed", extra={"job_id": job.job_id})
-        return fail_job(c, job, f"The chat engine failed: {error}")
-
-    if job.request.get("require_approval") and reply.changes:
-        return _await_approval(c, job, reply, document, base_version)
-    return _complete(c, job, reply.response, document, reply.changes, base_version)
-
-
-def _load_document(c: Container, job: Job) -> tuple[Document | None, dict[str, str] | None]:
-    """The document the job works on, and the session version it is saved as (chunked, so that
-    its chunk ids carry over to the next message)."""
-    if input_key := job.request.get("input_key"):
-        document = chunk_html(c.blobs.get_text(input_key))
-        version_id = f"ver_{job.job_id[4:]}_in"
-        key = version_key(job, version_id)
-        c.blobs.put_text(key, document.to_html())  # idempotent: same key, same bytes on a retry
-        return document, {"version_id": version_id, "key": key}
-    session = c.accounts.get_session(job.owner, job.session_id or "", consistent=True)
-    if session is None or not session.current_version_key:
-        return None, None
-    document = chunk_html(c.blobs.get_text(session.current_version_key))
-    return document, {"version_id": session.current_version_id or "", "key": session.current_version_key}
-
-
-def _usage(c: Container, job: Job, billable: bool) -> dict[str, Any]:
-    billing = job.internal.get("billing", {})
-    limit = billing.get("limit")
-    used = c.accounts.get_usage(job.owner, job.billing_period or clock.month(c.now()))
-    return {
-        "monthly_used": used,
-        "monthly_limit": limit,
-        "monthly_remaining": None if limit is None else max(limit - used, 0),
-        "was_billable": billable,
-        "subscription_tier": billing.get("tier", "free"),
-    }
-
-
-def _session_turns(job: Job, response: str, now_iso: str) -> list[dict[str, Any]]:
-    return [
-        {"role": "user", "content": job.request["message"], "job_id": job.job_id, "timestamp": now_iso},
-        {"role": "assistant", "content": response, "job_id": job.job_id, "timestamp": now_iso},
-    ]
-
-
-def _complete(
-    c: Container,
-    job: Job,
-    response: str,
-    document: Document | None,
-    applied: list[Change],
-    base_version: dict[str, str] | None,
-    *,
-    decisions: list[dict[str, Any]] | None = None,
-    sources: frozenset[Status] = frozenset({Status.IN_PROGRESS}),
-    extra_fields: dict[str, Any] | None = None,
-) -> Job | None:
-    """Finish the job: save the new document version (if anything changed), write the result and
-    move the session to that version, all in one transaction conditional on the job's status."""
-    now = c.now()
-    at = clock.iso(now)
-    version = base_version
-    updated = document
-    if document is not None and applied:
-        updated = apply_changes(document, applied)
-        version_id = f"ver_{job.job_id[4:]}"
-        version = {"version_id": version_id, "key": version_key(job, version_id)}
-        c.blobs.put_text(version["key"], updated.to_html())
-    result = {
-        "response": response,
-        "session_id": job.session_id,
-        "document_changes": {
-            "updated_html": updated.to_html() if updated is not None else "",
-            "version_id": version["version_id"] if version else None,
-            "changes_summary": summarize_changes(applied),
-            "requires_approval": bool(job.request.get("require_approval")),
-            "pending_changes": [],
-            "changes": decisions if decisions is not None else [{**ch.to_public(), "status": "applied"} for ch in applied],
-        },
-        "usage": _usage(c, job, billable=True),
-    }
-    session_item = c.accounts.session_update_item(
-        job.owner,
-        job.session_id or "",
-        now=now,
-        now_iso=at,
-        ttl_seconds=SESSION_TTL_SECONDS,
-        turns=[] if decisions is not None else _session_turns(job, response, at),
-        version_id=version["version_id"] if version else None,
-        version_key=version["key"] if version else None,
-    )
-    fields = finishing_fields(job.job_type, Status.COMPLETED, now, result=result, progress=100, **(extra_fields or {}))
-    try:
-        done = c.jobs.transition(
-            job.job_id, Status.COMPLETED, sources=sources, now=now, fields=fields, also=[session_item]
-        )
-    except (JobConflictError, JobNotFoundError):
-        return None  # cancelled or finished by another delivery: its outcome stands
-    c.accounts.trim_session_history(job.owner, job.session_id or "")
-    metrics.add_metric(name="JobsCompleted", unit="Count", value=1)
-    return done
-
-
-def _await_approval(
-    c: Container, job: Job, reply: Any, document: Document | None, base_version: dict[str, str] | None
-) -> Job | None:
-    now = c.now()
-    at = clock.iso(now)
-    draft = {"response": reply.response, "base_version": base_version}
-    session_item = c.accounts.session_update_item(
-        job.owner,
-        job.session_id or "",
-        now=now,
-        now_iso=at,
-        ttl_seconds=SESSION_TTL_SECONDS,
-        turns=_session_turns(job, reply.response, at),
-        version_id=base_version["version_id"] if base_version else None,
-        version_key=base_version["key"] if base_version else None,
-    )
-    fields = finishing_fields(
-        job.job_type,
-        Status.AWAITING_APPROVAL,
-        now,
-        progress=90,
-        **{"metadata.pending_changes": [ch.to_public() for ch in reply.changes], "internal.draft": draft},
-    )
-    try:
-        return c.jobs.transition(
-            job.job_id,
-            Status.AWAITING_APPROVAL,
-            sources=frozenset({Status.IN_PROGRESS}),
-            now=now,
-            fields=fields,
-            also=[session_item],
-        )
-    except (JobConflictError, JobNotFoundError):
-        return None
-
-
 # -- approve -------------------------------------------------------------------------------------
 
 
 def approve_changes(c: Container, principal: Principal, job_id: str, approved_change_ids: list[str]) -> Job:
     """Apply exactly the approved changes, deny every other pending one, complete the job."""
+    from docjobs.domain.documents import Change, chunk_html  # lazily: keeps the parser out of polls
+    from docjobs.services.chat_runner import complete_job
+
     job = get_owned_job(c, principal, job_id)
     if job.status is not Status.AWAITING_APPROVAL:
         raise JobConflictError(
@@ -389,7 +210,7 @@ def approve_changes(c: Container, principal: Principal, job_id: str, approved_ch
     document = chunk_html(c.blobs.get_text(base_version["key"])) if base_version else None
     response = draft.get("response", "")
     response += f" {len(approved)} of {len(pending)} proposed change{'s' if len(pending) != 1 else ''} approved."
-    done = _complete(
+    done = complete_job(
         c,
         job,
         response.strip(),

@@ -29,7 +29,7 @@ def run_job(c: Container, job_id: str, *, receive_count: int = 1, max_receives: 
         return None
     try:
         if job.job_type == JobType.CHAT:
-            from docjobs.services.chat import run_chat
+            from docjobs.services.chat_runner import run_chat
 
             return run_chat(c, job)
         raise UnknownJobTypeError(f"no runner for job type {job.job_type!r}")

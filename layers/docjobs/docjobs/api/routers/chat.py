@@ -13,7 +13,7 @@ from docjobs.api.models import AsyncChatAccepted, ChatBody, ErrorBody, SyncChatR
 from docjobs.bootstrap import Container
 from docjobs.domain.errors import JobNotFoundError
 from docjobs.domain.jobs import Job, Status
-from docjobs.services.chat import ChatRequest, Submitted, enqueue_job, run_chat, submit_chat, sync_timeout_message
+from docjobs.services.chat import ChatRequest, Submitted, enqueue_job, submit_chat, sync_timeout_message
 
 router = APIRouter(prefix="/v1/chat", tags=["chat"])
 
@@ -94,6 +94,8 @@ async def chat_sync(
 
 
 def _run_inline(c: Container, job: Job) -> None:
+    from docjobs.services.chat_runner import run_chat  # the engine loads only when a sync chat needs it
+
     run_chat(c, job)
 
 
