@@ -229,3 +229,23 @@ def test_openapi_documents_the_api(api):
     spec = api.get("/openapi.json").json()
     assert {"/v1/chat", "/v1/chat/async", "/v1/jobs", "/v1/jobs/{job_id}", "/v1/jobs/{job_id}/cancel",
             "/v1/jobs/{job_id}/approve", "/v1/me"} <= set(spec["paths"])  # fmt: skip
+
+
+def test_sync_chat_with_approval_returns_the_pending_changes_to_approve(api, principal):
+    response = api.post("/v1/chat", headers=bearer(principal), json={
+        "message": 'Replace "Acme Corp" with "Initech"', "session_id": "s", "document_html": DOC, "require_approval": True})  # fmt: skip
+    assert response.status_code == 200
+    body = response.json()
+    assert body["status"] == "awaiting_approval"
+    changes = body["document_changes"]
+    assert changes["requires_approval"] is True and len(changes["pending_changes"]) == 1
+    approved = api.post(f"/v1/jobs/{body['job_id']}/approve", headers=bearer(principal),
+                        json={"approved_change_ids": [changes["pending_changes"][0]["change_id"]]})  # fmt: skip
+    assert "Initech" in approved.json()["result"]["document_changes"]["updated_html"]
+
+
+def test_user_keys_own_user_jobs(api, container):
+    alice = make_principal(container, "user", "alice")
+    job_id = post_async(api, alice).json()["job_id"]
+    job = api.get(f"/v1/jobs/{job_id}", headers=bearer(alice)).json()
+    assert job["user_id"] == "alice" and job["organization_id"] is None

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from docjobs.adapters.accounts_table import SESSION_HISTORY_LIMIT
 from docjobs.bootstrap import Container
 from docjobs.domain import clock
 from docjobs.domain.documents import Change, Document, apply_changes, chunk_html, summarize_changes
@@ -38,6 +39,7 @@ def run_chat(c: Container, job: Job) -> Job | None:
 
     document, base_version = _load_document(c, job)
     session = c.accounts.get_session(job.owner, job.session_id or "", consistent=True)
+    history_length = len(session.history) if session else 0
     history = (session.history if session else [])[-HISTORY_FOR_ENGINE:]
 
     def progress(percent: int, note: str) -> None:
@@ -58,8 +60,11 @@ def run_chat(c: Container, job: Job) -> Job | None:
         return fail_job(c, job, f"The chat engine failed: {error}")
 
     if job.request.get("require_approval") and reply.changes:
-        return _await_approval(c, job, reply, document, base_version)
-    return complete_job(c, job, reply.response, document, reply.changes, base_version)
+        waiting = _await_approval(c, job, reply, base_version)
+        if waiting is not None and history_length + 2 > SESSION_HISTORY_LIMIT:
+            c.accounts.trim_session_history(job.owner, job.session_id or "")
+        return waiting
+    return complete_job(c, job, reply.response, document, reply.changes, base_version, history_length=history_length)
 
 
 def _load_document(c: Container, job: Job) -> tuple[Document | None, dict[str, str] | None]:
@@ -109,6 +114,7 @@ def complete_job(
     decisions: list[dict[str, Any]] | None = None,
     sources: frozenset[Status] = frozenset({Status.IN_PROGRESS}),
     extra_fields: dict[str, Any] | None = None,
+    history_length: int | None = None,
 ) -> Job | None:
     """Finish the job: save the new document version (if anything changed), write the result and
     move the session to that version, all in one transaction conditional on the job's status."""
@@ -134,16 +140,8 @@ def complete_job(
         },
         "usage": _usage(c, job, billable=True),
     }
-    session_item = c.accounts.session_update_item(
-        job.owner,
-        job.session_id or "",
-        now=now,
-        now_iso=at,
-        ttl_seconds=SESSION_TTL_SECONDS,
-        turns=[] if decisions is not None else _session_turns(job, response, at),
-        version_id=version["version_id"] if version else None,
-        version_key=version["key"] if version else None,
-    )
+    turns = [] if decisions is not None else _session_turns(job, response, at)
+    session_item = _session_item(c, job, now, turns, version)
     fields = finishing_fields(job.job_type, Status.COMPLETED, now, result=result, progress=100, **(extra_fields or {}))
     try:
         done = c.jobs.transition(
@@ -151,27 +149,33 @@ def complete_job(
         )
     except (JobConflictError, JobNotFoundError):
         return None  # cancelled or finished by another delivery: its outcome stands
-    c.accounts.trim_session_history(job.owner, job.session_id or "")
+    if history_length is not None and history_length + len(turns) > SESSION_HISTORY_LIMIT:
+        c.accounts.trim_session_history(job.owner, job.session_id or "")
     metrics.add_metric(name="JobsCompleted", unit="Count", value=1)
     return done
 
 
-def _await_approval(
-    c: Container, job: Job, reply: EngineReply, document: Document | None, base_version: dict[str, str] | None
-) -> Job | None:
-    now = c.now()
-    at = clock.iso(now)
-    draft = {"response": reply.response, "base_version": base_version}
-    session_item = c.accounts.session_update_item(
+def _session_item(
+    c: Container, job: Job, now: float, turns: list[dict[str, Any]], version: dict[str, str] | None
+) -> dict[str, Any]:
+    """The transaction item that records the turns and moves the session to `version`."""
+    return c.accounts.session_update_item(
         job.owner,
         job.session_id or "",
         now=now,
-        now_iso=at,
+        now_iso=clock.iso(now),
         ttl_seconds=SESSION_TTL_SECONDS,
-        turns=_session_turns(job, reply.response, at),
-        version_id=base_version["version_id"] if base_version else None,
-        version_key=base_version["key"] if base_version else None,
+        turns=turns,
+        version_id=version["version_id"] if version else None,
+        version_key=version["key"] if version else None,
     )
+
+
+def _await_approval(c: Container, job: Job, reply: EngineReply, base_version: dict[str, str] | None) -> Job | None:
+    now = c.now()
+    at = clock.iso(now)
+    draft = {"response": reply.response, "base_version": base_version}
+    session_item = _session_item(c, job, now, _session_turns(job, reply.response, at), base_version)
     fields = finishing_fields(
         job.job_type,
         Status.AWAITING_APPROVAL,
