@@ -357,3 +357,25 @@ def test_a_large_result_lives_in_s3_and_is_served_whole(container, principal, wo
     raw = container.jobs.client.get_item(TableName=container.settings.jobs_table,
                                          Key={"pk": {"S": f"JOB#{job.job_id}"}, "sk": {"S": "JOB"}})["Item"]  # fmt: skip
     assert "payload_key" in raw and "result" not in raw
+
+
+def test_session_history_is_capped_to_the_most_recent_turns(container, principal, worker):
+    from docjobs.adapters.accounts_table import SESSION_HISTORY_LIMIT
+
+    submit(container, principal, "Summarize", session_id="long")
+    for i in range(SESSION_HISTORY_LIMIT // 2 + 2):
+        submit(container, principal, f"Summarize in {i % 3 + 1} sentences", session_id="long", document_html=None)
+        worker.drain()
+    history = container.accounts.get_session(principal.owner, "long").history
+    assert len(history) == SESSION_HISTORY_LIMIT
+    assert history[-1]["role"] == "assistant" and history[0]["role"] == "user"
+    assert history[-2]["content"] == f"Summarize in {(SESSION_HISTORY_LIMIT // 2 + 1) % 3 + 1} sentences"
+
+
+def test_the_next_message_can_omit_the_document_before_the_first_job_has_run(container, principal, worker):
+    first = submit(container, principal, 'Replace "Acme Corp" with "Initech"', session_id="quick")
+    second = submit(container, principal, 'Replace "Globex Inc" with "Hooli"', session_id="quick", document_html=None)
+    worker.drain()  # delivered in order, as one session's messages are sent
+    assert get_owned_job(container, principal, first.job_id).status is Status.COMPLETED
+    html = get_owned_job(container, principal, second.job_id).result["document_changes"]["updated_html"]
+    assert "Initech" in html and "Hooli" in html

@@ -13,6 +13,7 @@ import hashlib
 import json
 import secrets
 from dataclasses import dataclass, field
+from typing import Any
 
 from botocore.exceptions import ClientError
 
@@ -28,7 +29,7 @@ from docjobs.domain.errors import (
     ServiceUnavailableError,
     UsageLimitExceededError,
 )
-from docjobs.domain.jobs import DAY, Job, JobType, Status, new_job_id
+from docjobs.domain.jobs import DAY, Job, JobType, Owner, Status, new_job_id
 from docjobs.observability import logger, metrics
 from docjobs.services.auth import Principal
 from docjobs.services.jobs import fail_job, get_owned_job
@@ -69,8 +70,8 @@ def new_session_id() -> str:
     return "sess_" + secrets.token_hex(12)
 
 
-def version_key(job: Job, version_id: str) -> str:
-    return f"sessions/{job.owner.kind}/{job.owner.id}/{job.session_id}/{version_id}.html"
+def version_key(owner: Owner, session_id: str, version_id: str) -> str:
+    return f"sessions/{owner.kind}/{owner.id}/{session_id}/{version_id}.html"
 
 
 # -- submit ------------------------------------------------------------------------------------
@@ -130,10 +131,20 @@ def submit_chat(
 def _create_chat_job(
     c: Container, principal: Principal, request: ChatRequest, job_id: str, session_id: str, now: float
 ) -> Job:
-    input_key = None
+    # A document sent with a message becomes the session's current version at once, so the
+    # session's next message may omit it even before this job has run.
+    input_version = None
+    also: list[dict[str, Any]] = []
     if request.document_html is not None:
-        input_key = f"inputs/{job_id}.html"
-        c.blobs.put_text(input_key, request.document_html)
+        version_id = f"ver_{job_id[4:]}_in"
+        input_version = {"version_id": version_id, "key": version_key(principal.owner, session_id, version_id)}
+        c.blobs.put_text(input_version["key"], request.document_html)
+        also.append(
+            c.accounts.session_update_item(
+                principal.owner, session_id, now=now, now_iso=clock.iso(now), ttl_seconds=SESSION_TTL_SECONDS,
+                turns=[], version_id=version_id, version_key=input_version["key"],
+            )  # fmt: skip
+        )
     at = clock.iso(now)
     period = clock.month(now)
     limit = c.settings.tier_limits.get(principal.tier)
@@ -145,7 +156,11 @@ def _create_chat_job(
         created_at=at,
         updated_at=at,
         session_id=session_id,
-        request={"message": request.message, "require_approval": request.require_approval, "input_key": input_key},
+        request={
+            "message": request.message,
+            "require_approval": request.require_approval,
+            "input_version": input_version,
+        },
         metadata={
             "message": request.message,
             "document_html_provided": request.document_html is not None,
@@ -156,7 +171,7 @@ def _create_chat_job(
         internal={"billing": {"tier": principal.tier, "limit": limit}},
     )
     try:
-        c.jobs.create(job, c.accounts.reserve_usage_item(principal.owner, period, limit))
+        c.jobs.create(job, c.accounts.reserve_usage_item(principal.owner, period, limit), *also)
     except ClientError as error:
         reasons = error.response.get("CancellationReasons") or []
         if len(reasons) > 1 and reasons[1].get("Code") == "ConditionalCheckFailed":

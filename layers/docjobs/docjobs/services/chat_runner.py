@@ -68,19 +68,15 @@ def run_chat(c: Container, job: Job) -> Job | None:
 
 
 def _load_document(c: Container, job: Job) -> tuple[Document | None, dict[str, str] | None]:
-    """The document the job works on, and the session version it is saved as (chunked, so that
-    its chunk ids carry over to the next message)."""
-    if input_key := job.request.get("input_key"):
-        document = chunk_html(c.blobs.get_text(input_key))
-        version_id = f"ver_{job.job_id[4:]}_in"
-        key = version_key(job, version_id)
-        c.blobs.put_text(key, document.to_html())  # idempotent: same key, same bytes on a retry
-        return document, {"version_id": version_id, "key": key}
-    session = c.accounts.get_session(job.owner, job.session_id or "", consistent=True)
-    if session is None or not session.current_version_key:
-        return None, None
-    document = chunk_html(c.blobs.get_text(session.current_version_key))
-    return document, {"version_id": session.current_version_id or "", "key": session.current_version_key}
+    """The document the job works on (the one sent with it, else the session's current one) and
+    the version it is. Chunk ids derive from the content, so re-chunking a version is stable."""
+    version = job.request.get("input_version")
+    if version is None:
+        session = c.accounts.get_session(job.owner, job.session_id or "", consistent=True)
+        if session is None or not session.current_version_key:
+            return None, None
+        version = {"version_id": session.current_version_id or "", "key": session.current_version_key}
+    return chunk_html(c.blobs.get_text(version["key"])), version
 
 
 def _usage(c: Container, job: Job, billable: bool) -> dict[str, Any]:
@@ -125,7 +121,7 @@ def complete_job(
     if document is not None and applied:
         updated = apply_changes(document, applied)
         version_id = f"ver_{job.job_id[4:]}"
-        version = {"version_id": version_id, "key": version_key(job, version_id)}
+        version = {"version_id": version_id, "key": version_key(job.owner, job.session_id or "", version_id)}
         c.blobs.put_text(version["key"], updated.to_html())
     result = {
         "response": response,
