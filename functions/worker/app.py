@@ -24,9 +24,11 @@ class PoisonMessageError(ValueError):
 
 def record_handler(record: SQSRecord) -> None:
     try:
-        job_id = json.loads(record.body)["job_id"]
+        message = json.loads(record.body)
+        job_id = message["job_id"]
     except (ValueError, KeyError, TypeError) as error:
         raise PoisonMessageError(f"not a docjobs work message: {record.body[:200]!r}") from error
+    logger.set_correlation_id(message.get("correlation_id"))  # the request that created the job
     logger.append_keys(job_id=job_id)
     receive_count = int(record.raw_event.get("attributes", {}).get("ApproximateReceiveCount", "1"))
     run_job(get_container(), job_id, receive_count=receive_count, max_receives=MAX_RECEIVES)

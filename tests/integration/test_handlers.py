@@ -70,3 +70,26 @@ def test_sqs_sample_events_through_the_worker_handler(handlers, container):
     assert container.jobs.get(job.job_id).status.value == "completed"
     poison = handlers["WorkerFunction"](event("worker__sqs_poison"), ctx)
     assert poison == {"batchItemFailures": [{"itemIdentifier": "poison-1"}]}
+
+
+def test_the_request_id_follows_the_job_into_the_worker_logs(handlers, worker, container):
+    import logging
+
+    status, body, _ = call_api(handlers, event("api__post_chat_async", **{"example-request-1": "trace-job-42"}))
+    assert container.jobs.get(body["job_id"]).correlation_id == "trace-job-42"
+    import io
+
+    from docjobs.observability import logger
+
+    stream = io.StringIO()
+    previous = logger.registered_handler.setStream(stream)
+    logger.setLevel(logging.INFO)
+    try:
+        worker.drain()
+    finally:
+        logger.setLevel(logging.WARNING)
+        logger.registered_handler.setStream(previous)
+    lines = [json.loads(line) for line in stream.getvalue().splitlines()]
+    run = [line for line in lines if line.get("message") == "job run" and line.get("job_id") == body["job_id"]]
+    assert len(run) == 1 and run[0]["status"] == "completed"
+    assert run[0]["correlation_id"] == "trace-job-42"

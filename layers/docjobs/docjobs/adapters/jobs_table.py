@@ -52,6 +52,7 @@ def _to_job(values: dict[str, Any]) -> Job:
         attempts=int(values.get("attempts", 0)),
         billing_period=values.get("billing_period"),
         tags=values.get("tags", []),
+        correlation_id=values.get("correlation_id"),
         internal=values.get("internal", {}),
     )
 
@@ -76,6 +77,7 @@ def _job_values(job: Job) -> dict[str, Any]:
         "attempts": job.attempts,
         "billing_period": job.billing_period,
         "tags": job.tags,
+        "correlation_id": job.correlation_id,
         "internal": job.internal,
     }
 

@@ -25,6 +25,7 @@ class RequestContextMiddleware:
         headers = dict(scope.get("headers") or [])
         request_id = (headers.get(b"x-request-id") or b"").decode("latin-1")[:128] or str(uuid.uuid4())
         logger.set_correlation_id(request_id)
+        scope.setdefault("state", {})["request_id"] = request_id  # request.state.request_id
         started = time.perf_counter()
         status_holder = {"status": 500}
 

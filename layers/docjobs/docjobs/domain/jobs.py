@@ -152,6 +152,8 @@ class Job:
     attempts: int = 0
     billing_period: str | None = None
     tags: list[str] = field(default_factory=list)
+    # Traces a job through the API, the queue and the worker's logs (X-Request-Id / X-Correlation-Id).
+    correlation_id: str | None = None
     # Internal working state (e.g. the engine's draft while awaiting approval); never rendered.
     internal: dict[str, Any] = field(default_factory=dict)
 

@@ -85,6 +85,7 @@ def submit_chat(
     route: str,
     idempotency_key: str | None = None,
     enqueue: bool = True,
+    correlation_id: str | None = None,
 ) -> Submitted:
     """Create a pending chat job (and queue it). Replays the original job for a repeated
     Idempotency-Key with the same body; 409 for the same key with a different body."""
@@ -117,7 +118,7 @@ def submit_chat(
             return Submitted(replay, replayed=True)
 
     try:
-        job = _create_chat_job(c, principal, request, job_id, session_id, now)
+        job = _create_chat_job(c, principal, request, job_id, session_id, now, correlation_id)
     except DocjobsError:
         if idempotency_key:
             c.accounts.release_idempotency_key(principal.owner, idempotency_key)
@@ -129,7 +130,13 @@ def submit_chat(
 
 
 def _create_chat_job(
-    c: Container, principal: Principal, request: ChatRequest, job_id: str, session_id: str, now: float
+    c: Container,
+    principal: Principal,
+    request: ChatRequest,
+    job_id: str,
+    session_id: str,
+    now: float,
+    correlation_id: str | None,
 ) -> Job:
     # A document sent with a message becomes the session's current version at once, so the
     # session's next message may omit it even before this job has run.
@@ -168,6 +175,7 @@ def _create_chat_job(
         },
         billing_period=period,
         tags=request.tags,
+        correlation_id=correlation_id,
         internal={"billing": {"tier": principal.tier, "limit": limit}},
     )
     try:
@@ -186,7 +194,7 @@ def _create_chat_job(
 
 def enqueue_job(c: Container, job: Job) -> None:
     try:
-        c.queue.send({"job_id": job.job_id, "job_type": job.job_type})
+        c.queue.send({"job_id": job.job_id, "job_type": job.job_type, "correlation_id": job.correlation_id})
     except ClientError as error:
         # The job could never start: fail it (giving the usage back) rather than leave it pending.
         fail_job(c, job, "The job could not be queued; please submit it again.")

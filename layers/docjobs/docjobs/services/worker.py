@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 from docjobs.bootstrap import Container
 from docjobs.domain.jobs import Job, JobType, Status
 from docjobs.observability import logger
@@ -27,13 +29,28 @@ def run_job(c: Container, job_id: str, *, receive_count: int = 1, max_receives: 
     if job.status not in (Status.PENDING, Status.IN_PROGRESS):
         logger.info("job already %s; message dropped", job.status.value, extra={"job_id": job_id})
         return None
+    started = time.perf_counter()
     try:
         if job.job_type == JobType.CHAT:
             from docjobs.services.chat_runner import run_chat
 
-            return run_chat(c, job)
-        raise UnknownJobTypeError(f"no runner for job type {job.job_type!r}")
+            outcome = run_chat(c, job)
+        else:
+            raise UnknownJobTypeError(f"no runner for job type {job.job_type!r}")
     except Exception as error:
-        if receive_count >= max_receives or isinstance(error, UnknownJobTypeError):
+        final = receive_count >= max_receives or isinstance(error, UnknownJobTypeError)
+        if final:
             fail_job(c, job, f"The job failed after {receive_count} attempt(s): {error}")
+        logger.exception("job run failed", extra={"job_id": job_id, "attempt": receive_count, "final": final})
         raise
+    logger.info(
+        "job run",
+        extra={
+            "job_id": job_id,
+            "job_type": job.job_type,
+            "status": outcome.status.value if outcome else "superseded",  # superseded: cancelled meanwhile
+            "attempt": receive_count,
+            "duration_ms": round((time.perf_counter() - started) * 1000, 1),
+        },
+    )
+    return outcome

@@ -58,7 +58,14 @@ def _accepted(request: Request, submitted: Submitted, message: str = QUEUED_MESS
 async def chat_async(
     body: ChatBody, request: Request, c: ContainerDep, principal: PrincipalDep, idempotency_key: IdempotencyKey = None
 ) -> JSONResponse:
-    submitted = submit_chat(c, principal, _to_request(body), route="chat_async", idempotency_key=idempotency_key)
+    submitted = submit_chat(
+        c,
+        principal,
+        _to_request(body),
+        route="chat_async",
+        idempotency_key=idempotency_key,
+        correlation_id=request.state.request_id,
+    )
     if submitted.replayed:
         return _accepted(request, submitted, QUEUED_MESSAGE)
     return _accepted(request, submitted)
@@ -74,7 +81,13 @@ async def chat_sync(
     body: ChatBody, request: Request, c: ContainerDep, principal: PrincipalDep, idempotency_key: IdempotencyKey = None
 ) -> JSONResponse:
     submitted = submit_chat(
-        c, principal, _to_request(body), route="chat_sync", idempotency_key=idempotency_key, enqueue=False
+        c,
+        principal,
+        _to_request(body),
+        route="chat_sync",
+        idempotency_key=idempotency_key,
+        enqueue=False,
+        correlation_id=request.state.request_id,
     )
     job = submitted.job
     if not submitted.replayed:
