@@ -21,9 +21,10 @@ STOPWORDS = frozenset(
 
 
 def sentences(text: str) -> list[str]:
+    """Sentences, never across paragraphs (blank lines); a single line break is a space."""
     out: list[str] = []
-    for paragraph in re.split(r"\n\s*\n|\n", text):
-        paragraph = paragraph.strip()
+    for paragraph in re.split(r"\n\s*\n", text):
+        paragraph = " ".join(paragraph.split())
         if paragraph:
             out.extend(s.strip() for s in _SENTENCE_END.split(paragraph) if s.strip())
     return out
@@ -36,8 +37,13 @@ def terms(text: str) -> list[str]:
 def summarize(text: str, max_sentences: int = 3) -> list[str]:
     """Extractive summary: TextRank over sentence similarity, returned in document order."""
     candidates = sentences(text)
+    return [candidates[i] for i, _ in summarize_ranked(candidates, max_sentences)]
+
+
+def summarize_ranked(candidates: list[str], max_sentences: int) -> list[tuple[int, float]]:
+    """(index, score) of the best `max_sentences` sentences by TextRank, in document order."""
     if len(candidates) <= max_sentences:
-        return candidates
+        return [(i, 1.0) for i in range(len(candidates))]
     bags = [Counter(terms(s)) for s in candidates]
     n = len(candidates)
     # Similarity as in TextRank (Mihalcea & Tarau 2004): shared terms over log lengths.
@@ -58,7 +64,7 @@ def summarize(text: str, max_sentences: int = 3) -> list[str]:
         ]
     # Earlier sentences break ties: documents tend to lead with their point.
     ranked = sorted(range(n), key=lambda i: (-scores[i], i))[:max_sentences]
-    return [candidates[i] for i in sorted(ranked)]
+    return [(i, scores[i]) for i in sorted(ranked)]
 
 
 def key_terms(text: str, background: Counter[str], documents: int, k: int = 3) -> list[str]:

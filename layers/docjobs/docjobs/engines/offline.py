@@ -255,7 +255,7 @@ class OfflineChatEngine:
 
     def _summarize(self, space: _Workspace, m: re.Match) -> str:
         count = _number(m.group(1), 3)
-        picked = summarize("\n".join(b.text for b in space.blocks if b.text), max_sentences=count)
+        picked = summarize("\n\n".join(b.text for b in space.blocks if b.text), max_sentences=count)
         if not picked:
             return "The document has no text to summarize."
         return "Summary: " + " ".join(picked)

@@ -1,0 +1,159 @@
+"""Chunking a parsed document: by size in tokens (with overlap), by section, or by sentences.
+Every chunk keeps its pages, its heading path and the blocks it came from; ids are stable for
+the same document and options."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from typing import Any
+
+from docjobs.domain.text import sentences
+from docjobs.processors.model import Block, count_tokens
+
+STRATEGIES = ("tokens", "heading", "sentence")
+
+
+@dataclass(frozen=True)
+class _Unit:
+    text: str
+    page: int
+    heading_path: tuple[str, ...]
+    block_id: str
+    tokens: int
+    starts_section: bool = False
+
+
+def chunk_blocks(
+    blocks: list[Block],
+    *,
+    strategy: str = "tokens",
+    max_tokens: int = 512,
+    overlap_tokens: int = 64,
+    sentences_per_chunk: int = 5,
+    seed: str = "",
+) -> list[dict[str, Any]]:
+    if strategy not in STRATEGIES:
+        raise ValueError(f"unknown chunking strategy {strategy!r}")
+    if strategy == "sentence":
+        groups = _by_sentences(_sentence_units(blocks), sentences_per_chunk)
+    else:
+        units = _units(blocks, max_tokens)
+        if strategy == "heading":
+            groups = [g for section in _sections(units) for g in _pack(section, max_tokens, 0)]
+        else:
+            groups = _pack(units, max_tokens, overlap_tokens)
+    return [_chunk(group, index, seed) for index, group in enumerate(groups) if group]
+
+
+def _units(blocks: list[Block], max_tokens: int) -> list[_Unit]:
+    """Blocks as units; a block longer than a chunk is cut at sentences (then at words)."""
+    units: list[_Unit] = []
+    for index, block in enumerate(blocks):
+        path = tuple(block.heading_path + ([block.text] if block.type == "heading" else []))
+        tokens = count_tokens(block.text)
+        if tokens <= max_tokens:
+            units.append(_Unit(block.text, block.page, path, f"b_{index}", tokens, block.type == "heading"))
+            continue
+        for piece in _split_long(block.text, max_tokens):
+            units.append(_Unit(piece, block.page, path, f"b_{index}", count_tokens(piece)))
+    return units
+
+
+def _split_long(text: str, max_tokens: int) -> list[str]:
+    pieces: list[str] = []
+    current: list[str] = []
+    size = 0
+    for sentence in sentences(text) or [text]:
+        words = sentence.split()
+        while count_tokens(sentence) > max_tokens and words:  # one enormous "sentence": cut by words
+            head, words = words[: max_tokens // 2], words[max_tokens // 2 :]
+            pieces.append(" ".join(head))
+            sentence = " ".join(words)
+        tokens = count_tokens(sentence)
+        if current and size + tokens > max_tokens:
+            pieces.append(" ".join(current))
+            current, size = [], 0
+        if sentence:
+            current.append(sentence)
+            size += tokens
+    if current:
+        pieces.append(" ".join(current))
+    return pieces
+
+
+def _pack(units: list[_Unit], max_tokens: int, overlap_tokens: int) -> list[list[_Unit]]:
+    groups: list[list[_Unit]] = []
+    current: list[_Unit] = []
+    size = 0
+    for unit in units:
+        # A heading starts a new chunk once the current one is reasonably full.
+        new_section = unit.starts_section and size >= max_tokens // 2
+        if current and (size + unit.tokens > max_tokens or new_section):
+            groups.append(current)
+            current = _overlap(current, overlap_tokens) if not new_section else []
+            size = sum(u.tokens for u in current)
+            if size + unit.tokens > max_tokens:
+                current, size = [], 0
+        current.append(unit)
+        size += unit.tokens
+    if current:
+        groups.append(current)
+    return groups
+
+
+def _overlap(group: list[_Unit], overlap_tokens: int) -> list[_Unit]:
+    """The tail of a chunk, repeated at the start of the next, whole units only."""
+    tail: list[_Unit] = []
+    size = 0
+    for unit in reversed(group):
+        if size + unit.tokens > overlap_tokens:
+            break
+        tail.insert(0, unit)
+        size += unit.tokens
+    return tail
+
+
+def _sections(units: list[_Unit]) -> list[list[_Unit]]:
+    sections: list[list[_Unit]] = []
+    for unit in units:
+        if unit.starts_section or not sections:
+            sections.append([])
+        sections[-1].append(unit)
+    return sections
+
+
+def _sentence_units(blocks: list[Block]) -> list[_Unit]:
+    units = []
+    for index, block in enumerate(blocks):
+        path = tuple(block.heading_path + ([block.text] if block.type == "heading" else []))
+        for sentence in sentences(block.text) if block.type != "heading" else [block.text]:
+            units.append(_Unit(sentence, block.page, path, f"b_{index}", count_tokens(sentence), block.type == "heading"))
+    return units
+
+
+def _by_sentences(units: list[_Unit], per_chunk: int) -> list[list[_Unit]]:
+    groups: list[list[_Unit]] = []
+    for unit in units:
+        if not groups or len([u for u in groups[-1] if not u.starts_section]) >= per_chunk or unit.starts_section:
+            groups.append([])
+        groups[-1].append(unit)
+    return groups
+
+
+def _chunk(group: list[_Unit], index: int, seed: str) -> dict[str, Any]:
+    text = "\n\n".join(u.text for u in group)
+    pages = sorted({u.page for u in group})
+    digest = hashlib.blake2b(f"{seed}\x1f{index}\x1f{text}".encode(), digest_size=8).hexdigest()
+    body = [u for u in group if not u.starts_section] or group
+    return {
+        "id": f"ch_{digest}",
+        "index": index,
+        "text": text,
+        "token_count": sum(u.tokens for u in group),
+        "page_start": pages[0],
+        "page_end": pages[-1],
+        "pages": pages,
+        "heading_path": list(body[0].heading_path),
+        "block_ids": list(dict.fromkeys(u.block_id for u in group)),
+    }

@@ -1,0 +1,113 @@
+"""A parsed document: pages and blocks in reading order, with heading paths. Every format's
+parser produces this; every operation works from it."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+_TOKEN = re.compile(r"\w+|[^\w\s]", re.UNICODE)
+
+
+def count_tokens(text: str) -> int:
+    """Approximate model tokens: words and punctuation marks (close to BPE counts for prose)."""
+    return len(_TOKEN.findall(text))
+
+
+class DocumentError(Exception):
+    """The document cannot be processed (corrupt, encrypted, unsupported): the job fails with
+    this message, and retrying will not help."""
+
+    def __init__(self, message: str, code: str = "unprocessable_document") -> None:
+        super().__init__(message)
+        self.code = code
+
+
+@dataclass
+class Block:
+    type: str  # heading | paragraph | list_item | table | code
+    text: str
+    page: int  # 1-based
+    level: int | None = None  # headings: 1 (largest) to 6
+    heading_path: list[str] = field(default_factory=list)
+    rows: list[list[str]] | None = None  # tables
+    font_size: float | None = None
+
+    def to_dict(self, index: int) -> dict[str, Any]:
+        data: dict[str, Any] = {"id": f"b_{index}", "type": self.type, "text": self.text, "page": self.page,
+                                "heading_path": self.heading_path}  # fmt: skip
+        if self.level is not None:
+            data["level"] = self.level
+        if self.rows is not None:
+            data["rows"] = self.rows
+        return data
+
+
+@dataclass
+class Page:
+    number: int
+    width: float | None = None
+    height: float | None = None
+    has_text_layer: bool = True
+    image_count: int = 0
+
+    def to_dict(self, blocks: list[Block]) -> dict[str, Any]:
+        mine = [b for b in blocks if b.page == self.number]
+        data: dict[str, Any] = {
+            "page_number": self.number,
+            "text": "\n\n".join(b.text for b in mine),
+            "block_count": len(mine),
+            "has_text_layer": self.has_text_layer,
+        }
+        if self.width is not None:
+            data.update(width=round(self.width, 1), height=round(self.height or 0, 1))
+        if not self.has_text_layer:
+            data["warning"] = "This page has no text layer (a scanned image?); its text was not extracted."
+        return data
+
+
+@dataclass
+class ParsedDocument:
+    format: str
+    pages: list[Page]
+    blocks: list[Block]
+    metadata: dict[str, Any] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+
+    def assign_heading_paths(self) -> None:
+        """Each block's heading path: the titles of the headings it sits under."""
+        stack: list[tuple[int, str]] = []
+        for block in self.blocks:
+            if block.type == "heading":
+                level = block.level or 1
+                while stack and stack[-1][0] >= level:
+                    stack.pop()
+                block.heading_path = [t for _, t in stack]
+                stack.append((level, block.text))
+            else:
+                block.heading_path = [t for _, t in stack]
+
+    @property
+    def text(self) -> str:
+        return "\n\n".join(b.text for b in self.blocks)
+
+    def markdown(self) -> str:
+        out: list[str] = []
+        for block in self.blocks:
+            if block.type == "heading":
+                out.append("#" * min(block.level or 1, 6) + " " + block.text)
+            elif block.type == "list_item":
+                out.append("- " + block.text)
+            elif block.type == "code":
+                out.append("```\n" + block.text + "\n```")
+            elif block.type == "table" and block.rows:
+                width = max(len(r) for r in block.rows)
+                rows = [r + [""] * (width - len(r)) for r in block.rows]
+                cell = lambda s: s.replace("|", "\\|").replace("\n", " ")  # noqa: E731
+                lines = ["| " + " | ".join(cell(c) for c in rows[0]) + " |", "|" + " --- |" * width]
+                lines += ["| " + " | ".join(cell(c) for c in r) + " |" for r in rows[1:]]
+                out.append("\n".join(lines))
+            else:
+                out.append(block.text)
+        return "\n\n".join(out)
