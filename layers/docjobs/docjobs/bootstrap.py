@@ -11,6 +11,7 @@ from docjobs.adapters.accounts_table import DynamoAccountsRepository
 from docjobs.adapters.blobs import S3BlobStore
 from docjobs.adapters.jobs_table import DynamoJobRepository
 from docjobs.adapters.queue import SqsWorkQueue
+from docjobs.adapters.sources_table import DynamoSourceRepository
 from docjobs.config import Settings, get_settings
 from docjobs.domain import clock
 
@@ -22,6 +23,7 @@ class Container:
     accounts: DynamoAccountsRepository
     blobs: S3BlobStore
     queue: SqsWorkQueue
+    sources: DynamoSourceRepository
     clock: Callable[[], float] = field(default=clock.now)
 
     def now(self) -> float:
@@ -44,6 +46,7 @@ def build_container(settings: Settings, *, session: object | None = None, clock_
         accounts=DynamoAccountsRepository(settings.accounts_table, dynamodb),
         blobs=blobs,
         queue=SqsWorkQueue(settings.work_queue_url, sqs),
+        sources=DynamoSourceRepository(settings.jobs_table, dynamodb),
         clock=clock_fn or clock.now,
     )
 

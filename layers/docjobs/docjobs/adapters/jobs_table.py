@@ -3,6 +3,7 @@
 Item shape (never leaves this module; the API renders views of `Job`):
     pk = "JOB#<job_id>", sk = "JOB"
     gsi1pk = "<owner key>", gsi1sk = "<created_at>#<job_id>"   (ByOwner index: list newest first)
+    gsi2pk = "<owner key>#<project_id>", gsi2sk = as gsi1sk      (ByProject index: project jobs only)
     expires_at: epoch seconds, the table's TTL attribute
 Large payloads (result, pending changes, the engine's draft) move to S3 when they would not fit
 an item (400 KB); the item then names them in `payload_key`/`payload_paths`.
@@ -53,6 +54,9 @@ def _to_job(values: dict[str, Any]) -> Job:
         billing_period=values.get("billing_period"),
         tags=values.get("tags", []),
         correlation_id=values.get("correlation_id"),
+        project_id=values.get("project_id"),
+        source_id=values.get("source_id"),
+        history=values.get("history", []),
         internal=values.get("internal", {}),
     )
 
@@ -78,6 +82,9 @@ def _job_values(job: Job) -> dict[str, Any]:
         "billing_period": job.billing_period,
         "tags": job.tags,
         "correlation_id": job.correlation_id,
+        "project_id": job.project_id,
+        "source_id": job.source_id,
+        "history": job.history,
         "internal": job.internal,
     }
 
@@ -119,6 +126,61 @@ class DynamoJobRepository:
                     _set_path(values, path, stash.get(path))
         return _to_job(values)
 
+    def list_for_project(
+        self,
+        owner: Owner,
+        project_id: str,
+        *,
+        limit: int,
+        cursor: str | None,
+        now: float,
+        operations: list[str] | None = None,
+        statuses: list[str] | None = None,
+    ) -> tuple[list[Job], str | None]:
+        """One Query on the ByProject index, newest first: reads at most `limit` items. The
+        operation and status filters apply to what was read (so a page may come back short,
+        with a cursor to go on)."""
+        names = {"#status": "status", "#job_type": "job_type"}
+        values: dict[str, Any] = {":project": {"S": project_partition(owner, project_id)}, ":now": serialize(int(now))}
+        conditions = ["(attribute_not_exists(expires_at) OR expires_at > :now)"]
+        for attribute, wanted in (("#job_type", operations), ("#status", statuses)):
+            if wanted:
+                placeholders = []
+                for value in wanted:
+                    placeholders.append(f":f{len(values)}")
+                    values[placeholders[-1]] = {"S": value}
+                conditions.append(f"{attribute} IN ({', '.join(placeholders)})")
+        params: dict[str, Any] = {
+            "TableName": self.table,
+            "IndexName": "ByProject",
+            "KeyConditionExpression": "gsi2pk = :project",
+            "FilterExpression": " AND ".join(conditions),
+            "ExpressionAttributeNames": {k: v for k, v in names.items() if any(k in c for c in conditions)},
+            "ExpressionAttributeValues": values,
+            "ScanIndexForward": False,
+            "Limit": limit,
+        }
+        if not params["ExpressionAttributeNames"]:
+            del params["ExpressionAttributeNames"]
+        if cursor:
+            params["ExclusiveStartKey"] = decode_cursor(cursor, owner, partition=project_partition(owner, project_id))
+        page = self.client.query(**params)
+        last = page.get("LastEvaluatedKey")
+        return [self._load(item) for item in page.get("Items", [])], encode_cursor(last) if last else None
+
+    def append_history(self, job_id: str, events: list[dict[str, Any]], now_iso: str) -> bool:
+        """Add steps to a running job's timeline; False when it is no longer running."""
+        update = UpdateBuilder().append("history", events).set("updated_at", now_iso)
+        update.names["#status"] = "status"
+        condition = f"#status = {update.value(Status.IN_PROGRESS.value)}"
+        try:
+            self.client.update_item(TableName=self.table, Key=job_key(job_id), **update.params(condition))
+            return True
+        except ClientError as error:
+            if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                return False
+            raise
+
     def list_for_owner(
         self, owner: Owner, *, limit: int, cursor: str | None, now: float
     ) -> tuple[list[Job], str | None]:
@@ -154,6 +216,8 @@ class DynamoJobRepository:
             gsi1pk=job.owner.key,
             gsi1sk=f"{job.created_at}#{job.job_id}",
         )
+        if job.project_id:
+            values.update(gsi2pk=project_partition(job.owner, job.project_id), gsi2sk=f"{job.created_at}#{job.job_id}")
         return {
             "Put": {
                 "TableName": self.table,
@@ -272,13 +336,19 @@ def encode_cursor(last_evaluated_key: dict[str, dict]) -> str:
     return base64.urlsafe_b64encode(json.dumps(plain, separators=(",", ":")).encode()).decode().rstrip("=")
 
 
-def decode_cursor(cursor: str, owner: Owner) -> dict[str, dict]:
+def project_partition(owner: Owner, project_id: str) -> str:
+    return f"{owner.key}#{project_id}"
+
+
+def decode_cursor(cursor: str, owner: Owner, partition: str | None = None) -> dict[str, dict]:
+    """The key a cursor encodes, if it came from this owner's listing (of this project)."""
+    index = "gsi2" if partition else "gsi1"
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
         plain = json.loads(base64.urlsafe_b64decode(padded.encode()))
-        if not isinstance(plain, dict) or set(plain) != {"pk", "sk", "gsi1pk", "gsi1sk"}:
+        if not isinstance(plain, dict) or set(plain) != {"pk", "sk", f"{index}pk", f"{index}sk"}:
             raise ValueError
-        if plain["gsi1pk"] != owner.key:  # a cursor is only valid for the listing it came from
+        if plain[f"{index}pk"] != (partition or owner.key):  # valid only for the listing it came from
             raise ValueError
         return {k: {"S": str(v)} for k, v in plain.items()}
     except (ValueError, binascii.Error, UnicodeDecodeError):

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Header
+from fastapi import Depends, Header, Path
 
+from docjobs.api.models import PROJECT_ID_PATTERN
 from docjobs.bootstrap import Container, get_container
-from docjobs.domain.errors import AuthenticationError
+from docjobs.domain.errors import AuthenticationError, ForbiddenError, InvalidRequestError
 from docjobs.services.auth import Principal, key_resolver
 
 
@@ -31,6 +32,31 @@ def principal(
 
 
 PrincipalDep = Annotated[Principal, Depends(principal)]
+
+
+def project_principal(
+    c: ContainerDep,
+    x_api_key: Annotated[str | None, Header(alias="x-api-key", description="API key")] = None,
+    x_selected_account_id: Annotated[
+        str | None, Header(alias="x-selected-account-id", description="The account (organization) to act for")
+    ] = None,
+    authorization: Annotated[str | None, Header(description="Bearer sk_... (instead of x-api-key)")] = None,
+) -> Principal:
+    """The project-jobs seed's auth: x-api-key plus x-selected-account-id; a Bearer key works too.
+    The key must belong to the selected account."""
+    if x_api_key:
+        caller = key_resolver.resolve(c, x_api_key.strip())
+        if not x_selected_account_id:
+            raise InvalidRequestError("The x-selected-account-id header is required with x-api-key.")
+    else:
+        caller = principal(c, authorization)
+    if x_selected_account_id and x_selected_account_id != caller.owner.id:
+        raise ForbiddenError(f"This API key cannot act for account {x_selected_account_id!r}.")
+    return caller
+
+
+ProjectPrincipalDep = Annotated[Principal, Depends(project_principal)]
+ProjectId = Annotated[str, Path(pattern=PROJECT_ID_PATTERN, description="The project")]
 
 IdempotencyKey = Annotated[
     str | None,

@@ -16,6 +16,7 @@ STATUS_FOR: dict[type[e.DocjobsError], int] = {
     e.AuthenticationError: 401,
     e.ForbiddenError: 403,
     e.JobNotFoundError: 404,
+    e.SourceNotFoundError: 404,
     e.JobConflictError: 409,
     e.IdempotencyConflictError: 409,
     e.PayloadTooLargeError: 413,

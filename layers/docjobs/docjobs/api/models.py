@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictStr
 
@@ -142,3 +142,97 @@ class ErrorDetail(BaseModel):
 
 class ErrorBody(BaseModel):
     error: ErrorDetail
+
+
+# -- the project-scoped API (project-jobs seed) -------------------------------------------------
+
+PROJECT_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._\-]{0,127}$"
+
+
+class ProjectJobBody(StrictBody):
+    operation: StrictStr = Field(description="parse, extract, chunk, summarization, classify or split")
+    source_id: StrictStr | None = Field(default=None, description="The file to work on (from POST .../files)")
+    options: dict[str, Any] = Field(default_factory=dict, description="Operation options (see the README)")
+    tags: list[StrictStr] = Field(default_factory=list, max_length=20)
+
+
+class HistoryEvent(BaseModel):
+    step: str
+    timestamp: str
+    duration_ms: float | None = None
+    status: str
+    details: dict[str, Any] = Field(default_factory=dict)
+
+
+class ChildJob(BaseModel):
+    source_document_id: str | None = None
+    job_id: str
+    status: str
+    parse_result_id: str | None = None
+    error: str | None = None
+
+
+class BatchProgress(BaseModel):
+    total: int
+    succeeded: int
+    failed: int
+    cancelled: int
+    pending: int
+    child_jobs: list[ChildJob] = Field(default_factory=list)
+
+
+class ProjectJob(BaseModel):
+    """Job response model representing an asynchronous operation."""
+
+    id: str
+    project_id: str
+    operation: str
+    status: str
+    created_at: str
+    object: Literal["job"] = "job"
+    source_id: str | None = None
+    correlation_id: str | None = None
+    started_at: str | None = None
+    completed_at: str | None = None
+    result: dict[str, Any] | None = None
+    progress: BatchProgress | None = None
+    error: str | None = None
+    history: list[HistoryEvent] | None = None
+    tags: list[str] = Field(default_factory=list)
+
+
+class ProjectJobList(BaseModel):
+    object: Literal["list"] = "list"
+    data: list[ProjectJob]
+    has_more: bool
+    next_cursor: str | None
+
+
+class SourceFile(BaseModel):
+    id: str
+    object: Literal["file"] = "file"
+    project_id: str
+    filename: str
+    content_type: str
+    size: int
+    sha256: str
+    created_at: str
+
+
+class UploadUrlBody(StrictBody):
+    filename: StrictStr | None = Field(default=None, max_length=255)
+    content_type: StrictStr | None = Field(default=None, max_length=255)
+
+
+class UploadUrl(BaseModel):
+    upload_id: str
+    upload_url: str
+    method: str
+    headers: dict[str, str]
+    expires_in: int
+    complete_url: str
+
+
+class CompleteUploadBody(StrictBody):
+    filename: StrictStr | None = Field(default=None, max_length=255)
+    content_type: StrictStr | None = Field(default=None, max_length=255)

@@ -2,13 +2,54 @@
 
 from __future__ import annotations
 
-from docjobs.api.models import JobView
+from typing import Any
+
+from docjobs.api.models import JobView, ProjectJob
 from docjobs.domain.jobs import Job, Status
 
 CHAT_API_STATUS = {Status.PARTIALLY_COMPLETED: "completed"}
+PROJECT_API_STATUS = {
+    Status.PENDING: "pending",
+    Status.IN_PROGRESS: "running",
+    Status.AWAITING_APPROVAL: "running",
+    Status.COMPLETED: "succeeded",
+    Status.PARTIALLY_COMPLETED: "partially_succeeded",
+    Status.FAILED: "failed",
+    Status.CANCELLED: "cancelled",
+}
 
 
-def job_view(job: Job) -> JobView:
+def _public_result(job: Job, result_url: str | None) -> dict[str, Any] | None:
+    """The result as clients see it: a result kept in S3 is a link, not a storage key."""
+    if job.result is None:
+        return None
+    result = {k: v for k, v in job.result.items() if k != "result_key"}
+    if result_url:
+        result["result_url"] = result_url
+    return result
+
+
+def project_job_view(job: Job, result_url: str | None = None) -> ProjectJob:
+    finished = job.status in (Status.COMPLETED, Status.PARTIALLY_COMPLETED)
+    return ProjectJob(
+        id=job.job_id,
+        project_id=job.project_id or "",
+        operation=job.job_type,
+        status=PROJECT_API_STATUS[job.status],
+        created_at=job.created_at,
+        source_id=job.source_id,
+        correlation_id=job.correlation_id,
+        started_at=job.started_at,
+        completed_at=job.completed_at,
+        result=_public_result(job, result_url) if finished else None,
+        progress=None,
+        error=job.error if job.status is Status.FAILED else None,
+        history=job.history,  # type: ignore[arg-type]
+        tags=job.tags,
+    )
+
+
+def job_view(job: Job, result_url: str | None = None) -> JobView:
     metadata = dict(job.metadata)
     if job.status is not Status.AWAITING_APPROVAL:
         metadata.pop("pending_changes", None)
@@ -23,7 +64,7 @@ def job_view(job: Job) -> JobView:
         progress=job.progress,
         organization_id=job.owner.organization_id,
         user_id=job.owner.user_id,
-        result=job.result if job.status in (Status.COMPLETED, Status.PARTIALLY_COMPLETED) else None,  # type: ignore[arg-type]
+        result=_public_result(job, result_url) if job.status in (Status.COMPLETED, Status.PARTIALLY_COMPLETED) else None,  # type: ignore[arg-type]
         error=job.error if job.status is Status.FAILED else None,
         metadata=metadata,  # type: ignore[arg-type]
         tags=job.tags,

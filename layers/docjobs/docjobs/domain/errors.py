@@ -26,6 +26,10 @@ class JobNotFoundError(DocjobsError):
     code = "job_not_found"
 
 
+class SourceNotFoundError(DocjobsError):
+    code = "source_not_found"
+
+
 class JobConflictError(DocjobsError):
     """The job is not in a status that allows the request (cancel a completed job, approve twice)."""
 

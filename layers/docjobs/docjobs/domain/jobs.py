@@ -70,6 +70,29 @@ class JobType(StrEnum):
     ATTACHMENT_PROCESSING = "attachment_processing"
 
 
+class Operation(StrEnum):
+    """Document operations of the project-scoped API (the project-jobs seed's list, plus split
+    and classify); each is also a job type."""
+
+    PARSE = "parse"
+    BATCH_PARSE = "batch_parse"
+    EXTRACT = "extract"
+    RESEARCH = "research"
+    VECTOR_STORE = "vector_store"
+    CHUNK = "chunk"
+    SUMMARIZATION = "summarization"
+    CREATE_INDEX = "create_index"
+    UPDATE_INDEX = "update_index"
+    CLASSIFY = "classify"
+    SPLIT = "split"
+
+
+# The operations this release runs; the others are refused with a clear error until they land.
+AVAILABLE_OPERATIONS = frozenset(
+    {Operation.PARSE, Operation.EXTRACT, Operation.CHUNK, Operation.SUMMARIZATION, Operation.CLASSIFY, Operation.SPLIT}
+)
+
+
 HOUR = 3600
 DAY = 24 * HOUR
 # How long a job stays readable once it reaches completed, failed or cancelled, or enters
@@ -152,6 +175,10 @@ class Job:
     attempts: int = 0
     billing_period: str | None = None
     tags: list[str] = field(default_factory=list)
+    # Project-scoped jobs (document operations): the project, the source and the step timeline.
+    project_id: str | None = None
+    source_id: str | None = None
+    history: list[dict[str, Any]] = field(default_factory=list)
     # Traces a job through the API, the queue and the worker's logs (X-Request-Id / X-Correlation-Id).
     correlation_id: str | None = None
     # Internal working state (e.g. the engine's draft while awaiting approval); never rendered.

@@ -9,8 +9,6 @@ if the job fails or is cancelled, so each finished chat counts exactly once.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import secrets
 from dataclasses import dataclass, field
 from typing import Any
@@ -20,8 +18,6 @@ from botocore.exceptions import ClientError
 from docjobs.bootstrap import Container
 from docjobs.domain import clock
 from docjobs.domain.errors import (
-    DocjobsError,
-    IdempotencyConflictError,
     InvalidRequestError,
     JobConflictError,
     JobNotFoundError,
@@ -32,9 +28,9 @@ from docjobs.domain.errors import (
 from docjobs.domain.jobs import DAY, Job, JobType, Owner, Status, new_job_id
 from docjobs.observability import logger, metrics
 from docjobs.services.auth import Principal
+from docjobs.services.idempotency import create_once, fingerprint
 from docjobs.services.jobs import fail_job, get_owned_job
 
-IDEMPOTENCY_TTL_SECONDS = DAY  # "keys are kept at least 24 hours"
 SESSION_TTL_SECONDS = 30 * DAY  # a session (and its documents) lives 30 days after its last use
 HISTORY_FOR_ENGINE = 10  # earlier turns the engine sees
 
@@ -49,15 +45,9 @@ class ChatRequest:
 
     def fingerprint(self, route: str) -> str:
         """What an Idempotency-Key is bound to: the route and the body's meaning."""
-        body = {
-            "route": route,
-            "message": self.message,
-            "session_id": self.session_id,
-            "document_html": self.document_html,
-            "require_approval": self.require_approval,
-            "tags": self.tags,
-        }
-        return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
+        return fingerprint(route, {"message": self.message, "session_id": self.session_id,
+                                   "document_html": self.document_html, "require_approval": self.require_approval,
+                                   "tags": self.tags})  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -103,26 +93,16 @@ def submit_chat(
             )
 
     job_id = new_job_id()
-    if idempotency_key:
-        existing = c.accounts.claim_idempotency_key(
-            principal.owner, idempotency_key, request.fingerprint(route), job_id, now, IDEMPOTENCY_TTL_SECONDS
-        )
-        if existing is not None:
-            if existing.request_hash != request.fingerprint(route):
-                raise IdempotencyConflictError(
-                    "This Idempotency-Key was already used with a different request body or endpoint."
-                )
-            replay = c.jobs.get(existing.job_id)
-            if replay is None:
-                raise JobNotFoundError(f"The job created with this Idempotency-Key ({existing.job_id}) has expired.")
-            return Submitted(replay, replayed=True)
-
-    try:
-        job = _create_chat_job(c, principal, request, job_id, session_id, now, correlation_id)
-    except DocjobsError:
-        if idempotency_key:
-            c.accounts.release_idempotency_key(principal.owner, idempotency_key)
-        raise
+    job, replayed = create_once(
+        c,
+        principal.owner,
+        idempotency_key,
+        request.fingerprint(route),
+        job_id,
+        lambda: _create_chat_job(c, principal, request, job_id, session_id, now, correlation_id),
+    )
+    if replayed:
+        return Submitted(job, replayed=True)
     if enqueue:
         enqueue_job(c, job)
     metrics.add_metric(name="JobsCreated", unit="Count", value=1)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 
 from docjobs.bootstrap import Container
-from docjobs.domain.jobs import Job, JobType, Status
+from docjobs.domain.jobs import AVAILABLE_OPERATIONS, Job, JobType, Status
 from docjobs.observability import logger
 from docjobs.services.jobs import fail_job
 
@@ -35,6 +35,10 @@ def run_job(c: Container, job_id: str, *, receive_count: int = 1, max_receives: 
             from docjobs.services.chat_runner import run_chat
 
             outcome = run_chat(c, job)
+        elif job.job_type in AVAILABLE_OPERATIONS:
+            from docjobs.services.operations import run_operation
+
+            outcome = run_operation(c, job)
         else:
             raise UnknownJobTypeError(f"no runner for job type {job.job_type!r}")
     except Exception as error:

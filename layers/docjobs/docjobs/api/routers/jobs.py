@@ -11,6 +11,7 @@ from docjobs.api.models import ApproveBody, ErrorBody, JobList, JobView
 from docjobs.api.views import job_view
 from docjobs.services.chat import approve_changes
 from docjobs.services.jobs import cancel_job, get_owned_job, list_jobs
+from docjobs.services.operations import result_url
 
 router = APIRouter(prefix="/v1/jobs", tags=["jobs"])
 
@@ -30,7 +31,8 @@ async def list_(
 
 @router.get("/{job_id}", response_model=JobView, responses=ERRORS, summary="Status and details of an async job")
 async def get(job_id: str, c: ContainerDep, principal: PrincipalDep) -> JobView:
-    return job_view(get_owned_job(c, principal, job_id))
+    job = get_owned_job(c, principal, job_id)
+    return job_view(job, result_url(c, job))
 
 
 @router.post(

@@ -1,0 +1,171 @@
+"""Document operation jobs (parse, extract, chunk, ...): submit in the API, run in the worker.
+
+The worker records each step it runs in the job's `history` as it goes; a result too large for
+the job item is stored in S3 and the job then carries a summary and a short-lived `result_url`.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from pydantic import ValidationError
+
+from docjobs.bootstrap import Container
+from docjobs.domain import clock
+from docjobs.domain.errors import InvalidRequestError, JobConflictError, JobNotFoundError
+from docjobs.domain.jobs import AVAILABLE_OPERATIONS, Job, Owner, Status, new_job_id
+from docjobs.domain.options import normalize_options
+from docjobs.observability import logger, metrics
+from docjobs.services.auth import Principal
+from docjobs.services.chat import enqueue_job
+from docjobs.services.idempotency import create_once, fingerprint
+from docjobs.services.jobs import fail_job, finishing_fields, get_owned_job
+from docjobs.services.sources import get_source
+
+INLINE_RESULT_BYTES = 256 * 1024  # larger results go to S3 (an item holds at most 400 KB)
+RESULT_URL_SECONDS = 900
+
+
+def submit_operation(
+    c: Container,
+    principal: Principal,
+    project_id: str,
+    *,
+    operation: str,
+    source_id: str | None,
+    options: dict[str, Any],
+    tags: list[str],
+    correlation_id: str | None,
+    idempotency_key: str | None = None,
+) -> tuple[Job, bool]:
+    if operation not in AVAILABLE_OPERATIONS:
+        raise InvalidRequestError(
+            f"The {operation} operation is not available yet; available: {', '.join(sorted(AVAILABLE_OPERATIONS))}.",
+            field="operation",
+        )
+    try:
+        normalized = normalize_options(operation, options)
+    except ValidationError as error:
+        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc']) or 'options'}: {e['msg']}" for e in error.errors()[:5])
+        raise InvalidRequestError(f"Invalid options for {operation}: {problems}", field="options") from None
+    if not source_id:
+        raise InvalidRequestError(f"{operation} needs a source_id (upload the file to /files first).", field="source_id")
+    source = get_source(c, principal, project_id, source_id)
+
+    def create() -> Job:
+        now = c.now()
+        at = clock.iso(now)
+        job = Job(
+            job_id=job_id,
+            job_type=operation,
+            owner=principal.owner,
+            status=Status.PENDING,
+            created_at=at,
+            updated_at=at,
+            project_id=project_id,
+            source_id=source.id,
+            request={"operation": operation, "options": normalized},
+            metadata={"filename": source.filename, "file_size": source.size, "content_type": source.content_type,
+                      "intermediate_responses": []},  # fmt: skip
+            tags=tags,
+            correlation_id=correlation_id,
+        )
+        c.jobs.create(job)
+        return job
+
+    job_id = new_job_id()
+    body = {"project_id": project_id, "operation": operation, "source_id": source_id, "options": normalized, "tags": tags}
+    job, replayed = create_once(c, principal.owner, idempotency_key, fingerprint("project_jobs", body), job_id, create)
+    if not replayed:
+        enqueue_job(c, job)
+        metrics.add_metric(name="JobsCreated", unit="Count", value=1)
+    return job, replayed
+
+
+def get_project_job(c: Container, principal: Principal, project_id: str, job_id: str) -> Job:
+    job = get_owned_job(c, principal, job_id)
+    if job.project_id != project_id:
+        raise JobNotFoundError(f"Job {job_id} not found in project {project_id!r}.")
+    return job
+
+
+def result_url(c: Container, job: Job) -> str | None:
+    """A fresh short-lived link to the whole result, when it lives in S3."""
+    key = (job.result or {}).get("result_key")
+    return c.blobs.presign_get(key, RESULT_URL_SECONDS) if key else None
+
+
+# -- run (the worker) -----------------------------------------------------------------------------
+
+
+class _Stopped(Exception):
+    """The job left in_progress (cancelled) while it ran."""
+
+
+def run_operation(c: Container, job: Job) -> Job | None:
+    from docjobs.processors.base import OperationContext, SourceFile, Steps
+    from docjobs.processors.model import DocumentError
+    from docjobs.processors.registry import get_operation
+
+    now = c.now()
+    try:
+        job = c.jobs.transition(
+            job.job_id, Status.IN_PROGRESS, sources=frozenset({Status.PENDING, Status.IN_PROGRESS}), now=now,
+            fields={"updated_at": clock.iso(now), "started_at": job.started_at or clock.iso(now)}, add={"attempts": 1},
+        )  # fmt: skip
+    except (JobConflictError, JobNotFoundError):
+        return None
+
+    def record(event: dict[str, Any]) -> None:
+        if not c.jobs.append_history(job.job_id, [event], clock.iso(c.now())):
+            raise _Stopped()
+
+    steps = Steps(record, c.now)
+    owner, project_id = job.owner, job.project_id or ""
+    try:
+        with steps.step("fetch", source_id=job.source_id) as details:
+            source = c.sources.get(owner, project_id, job.source_id or "")
+            if source is None:
+                raise DocumentError(f"Source {job.source_id} no longer exists.", code="source_not_found")
+            data = c.blobs.get_bytes(source.key)
+            details["bytes"] = len(data)
+        ctx = OperationContext(
+            source=SourceFile(source.id, source.filename, source.content_type, source.size, source.sha256, data),
+            options=job.request.get("options", {}),
+            steps=steps,
+            store_source=lambda blob, name, kind: _store_part(c, owner, project_id, blob, name, kind),
+        )
+        result = get_operation(job.job_type).run(ctx)
+        with steps.step("store_result") as details:
+            result = _store_result(c, job, result)
+            details["location"] = "s3" if "result_key" in result else "inline"
+    except _Stopped:
+        return None
+    except DocumentError as error:
+        logger.info("document rejected", extra={"job_id": job.job_id, "reason": error.code})
+        return fail_job(c, job, str(error))
+    now = c.now()
+    try:
+        done = c.jobs.transition(job.job_id, Status.COMPLETED, sources=frozenset({Status.IN_PROGRESS}), now=now,
+                                 fields=finishing_fields(job.job_type, Status.COMPLETED, now, result=result, progress=100))  # fmt: skip
+    except (JobConflictError, JobNotFoundError):
+        return None
+    metrics.add_metric(name="JobsCompleted", unit="Count", value=1)
+    return done
+
+
+def _store_part(c: Container, owner: Owner, project_id: str, data: bytes, filename: str, content_type: str) -> dict[str, Any]:
+    from docjobs.services.sources import add_source
+
+    return add_source(c, owner, project_id, data, filename, content_type).to_public()
+
+
+def _store_result(c: Container, job: Job, result: dict[str, Any]) -> dict[str, Any]:
+    encoded = json.dumps(result, separators=(",", ":"), default=str)
+    if len(encoded) <= INLINE_RESULT_BYTES:
+        return result
+    key = f"results/{job.job_id}.json"
+    c.blobs.put_text(key, encoded, "application/json")
+    summary = {k: result[k] for k in ("document", "stats", "warnings", "method", "label", "valid") if k in result}
+    return {**summary, "result_key": key, "result_size": len(encoded), "truncated": True}
