@@ -47,38 +47,30 @@ def chunk_blocks(
 
 
 def _units(blocks: list[Block], max_tokens: int) -> list[_Unit]:
-    """Blocks as units; a block longer than a chunk is cut at sentences (then at words)."""
+    """Sentences (a heading, a table or code whole), so that chunks end at sentence boundaries and
+    overlap by whole sentences; a sentence longer than a chunk is cut by words."""
     units: list[_Unit] = []
     for index, block in enumerate(blocks):
         path = tuple(block.heading_path + ([block.text] if block.type == "heading" else []))
-        tokens = count_tokens(block.text)
-        if tokens <= max_tokens:
-            units.append(_Unit(block.text, block.page, path, f"b_{index}", tokens, block.type == "heading"))
-            continue
-        for piece in _split_long(block.text, max_tokens):
-            units.append(_Unit(piece, block.page, path, f"b_{index}", count_tokens(piece)))
+        whole = block.type in ("heading", "table", "code")
+        pieces = [block.text] if whole and count_tokens(block.text) <= max_tokens else _split_long(block.text, max_tokens)
+        for piece in pieces:
+            units.append(_Unit(piece, block.page, path, f"b_{index}", count_tokens(piece), block.type == "heading"))
     return units
 
 
 def _split_long(text: str, max_tokens: int) -> list[str]:
     pieces: list[str] = []
-    current: list[str] = []
-    size = 0
     for sentence in sentences(text) or [text]:
         words = sentence.split()
-        while count_tokens(sentence) > max_tokens and words:  # one enormous "sentence": cut by words
-            head, words = words[: max_tokens // 2], words[max_tokens // 2 :]
-            pieces.append(" ".join(head))
-            sentence = " ".join(words)
-        tokens = count_tokens(sentence)
-        if current and size + tokens > max_tokens:
-            pieces.append(" ".join(current))
-            current, size = [], 0
-        if sentence:
-            current.append(sentence)
-            size += tokens
-    if current:
-        pieces.append(" ".join(current))
+        while count_tokens(" ".join(words)) > max_tokens and len(words) > 1:  # one enormous "sentence"
+            take = max(1, len(words) // 2)
+            while take > 1 and count_tokens(" ".join(words[:take])) > max_tokens:
+                take //= 2
+            pieces.append(" ".join(words[:take]))
+            words = words[take:]
+        if words:
+            pieces.append(" ".join(words))
     return pieces
 
 
@@ -86,19 +78,31 @@ def _pack(units: list[_Unit], max_tokens: int, overlap_tokens: int) -> list[list
     groups: list[list[_Unit]] = []
     current: list[_Unit] = []
     size = 0
-    for unit in units:
-        # A heading starts a new chunk once the current one is reasonably full.
-        new_section = unit.starts_section and size >= max_tokens // 2
-        if current and (size + unit.tokens > max_tokens or new_section):
+
+    def close() -> list[_Unit]:
+        """End the current chunk; trailing headings move on to the next one (never end a chunk)."""
+        nonlocal current
+        carried: list[_Unit] = []
+        while current and current[-1].starts_section:
+            carried.insert(0, current.pop())
+        if current:
             groups.append(current)
-            current = _overlap(current, overlap_tokens) if not new_section else []
+        return carried
+
+    for unit in units:
+        # A heading starts a new chunk unless the current one is still small (a short section's
+        # tail then shares a chunk with the next section rather than standing alone).
+        new_section = unit.starts_section and size >= max_tokens // 4 and bool(current) and not current[-1].starts_section
+        if current and (size + unit.tokens > max_tokens or new_section):
+            previous = current
+            carried = close()
+            current = carried or ([] if new_section else _overlap(previous, overlap_tokens))
             size = sum(u.tokens for u in current)
             if size + unit.tokens > max_tokens:
                 current, size = [], 0
         current.append(unit)
         size += unit.tokens
-    if current:
-        groups.append(current)
+    close()
     return groups
 
 
@@ -142,7 +146,14 @@ def _by_sentences(units: list[_Unit], per_chunk: int) -> list[list[_Unit]]:
 
 
 def _chunk(group: list[_Unit], index: int, seed: str) -> dict[str, Any]:
-    text = "\n\n".join(u.text for u in group)
+    # Sentences of one block rejoin with a space; blocks are separated by a blank line.
+    parts: list[str] = []
+    for i, unit in enumerate(group):
+        if i and unit.block_id == group[i - 1].block_id:
+            parts[-1] += " " + unit.text
+        else:
+            parts.append(unit.text)
+    text = "\n\n".join(parts)
     pages = sorted({u.page for u in group})
     digest = hashlib.blake2b(f"{seed}\x1f{index}\x1f{text}".encode(), digest_size=8).hexdigest()
     body = [u for u in group if not u.starts_section] or group

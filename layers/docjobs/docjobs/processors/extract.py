@@ -15,7 +15,7 @@ from docjobs.processors.model import Block, ParsedDocument
 from docjobs.processors.operations import document_info
 
 EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
-AMOUNT = re.compile(r"(?:[$€£¥]|\b(?:USD|EUR|GBP|CHF)\s?)\s?-?\d{1,3}(?:[,\s]\d{3})*(?:\.\d{1,2})?\b|\b-?\d{1,3}(?:,\d{3})*\.\d{2}\b")
+AMOUNT = re.compile(r"(?:[$€£¥]|\b(?:USD|EUR|GBP|CHF)\s?)\s?-?\d{1,3}(?:[,\s]\d{3})*(?:[.,]\d{1,2})?\b|\b-?\d{1,3}(?:,\d{3})*\.\d{2}\b")
 DATE = re.compile(
     r"\b\d{4}-\d{2}-\d{2}\b|\b\d{1,2}[/.]\d{1,2}[/.]\d{2,4}\b|"
     r"\b(?:\d{1,2}\s+)?(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)[a-z]*\.?\s+\d{1,2}(?:st|nd|rd|th)?,?\s+\d{4}\b|"
@@ -132,9 +132,17 @@ class Extract:
         schema = ctx.options["schema"]
         pages = page_texts(parsed)
         with ctx.steps.step("extract", properties=len(schema.get("properties", {}))) as details:
-            fields: dict[str, Found | list[Found] | None] = {}
-            for name, spec in schema.get("properties", {}).items():
-                fields[name] = _find(name, spec, pages, parsed.blocks)
+            properties = schema.get("properties", {})
+            fields: dict[str, Found | list[Found] | None] = {
+                name: _find(name, spec, pages, parsed.blocks) for name, spec in properties.items()
+            }
+            # Then type patterns for what is still missing, never reusing text another field claimed.
+            claimed = {(f.page, f.start) for f in fields.values() if isinstance(f, Found)}
+            for name, spec in properties.items():
+                if fields[name] is None and spec.get("type") != "array":
+                    fields[name] = _by_pattern(name, spec, pages, claimed)
+                    if isinstance(fields[name], Found):
+                        claimed.add((fields[name].page, fields[name].start))  # type: ignore[union-attr]
             details["found"] = sum(1 for f in fields.values() if f)
         data = {name: _value(found) for name, found in fields.items() if found}
         errors = validate(data, schema)
@@ -168,7 +176,7 @@ def _find(name: str, spec: dict[str, Any], pages: dict[int, str], blocks: list[B
         found = finder(labels, spec, pages, blocks)
         if found:
             return found
-    return _by_pattern(name, spec, pages)
+    return None
 
 
 def _labelled(labels: list[str], spec: dict[str, Any], pages: dict[int, str], blocks: list[Block]) -> Found | None:
@@ -205,7 +213,9 @@ def _in_tables(labels: list[str], spec: dict[str, Any], pages: dict[int, str], b
     return None
 
 
-def _by_pattern(name: str, spec: dict[str, Any], pages: dict[int, str]) -> Found | None:
+def _by_pattern(name: str, spec: dict[str, Any], pages: dict[int, str], claimed: set[tuple[int, int]]) -> Found | None:
+    """A value by its type alone (an e-mail, a date, an amount): the first unclaimed match.
+    Identifiers are never guessed this way: any code would do, so it would mislead."""
     lowered = name.lower()
     if spec.get("format") == "email" or "email" in lowered:
         pattern, confidence = EMAIL, 0.6
@@ -213,12 +223,12 @@ def _by_pattern(name: str, spec: dict[str, Any], pages: dict[int, str]) -> Found
         pattern, confidence = DATE, 0.5
     elif spec.get("type") in ("number", "integer") and any(w in lowered for w in ("total", "amount", "price", "sum", "due", "cost")):
         pattern, confidence = AMOUNT, 0.4
-    elif any(w in lowered for w in ("id", "number", "reference", "ref")) and spec.get("type", "string") == "string":
-        pattern, confidence = IDENTIFIER, 0.4
     else:
         return None
     for page, text in pages.items():
         for match in pattern.finditer(text):
+            if (page, match.start()) in claimed:
+                continue
             try:
                 value = coerce(match.group(0), spec)
             except ValueError:

@@ -1,0 +1,136 @@
+"""Parsing real documents of every format, including corrupt, encrypted, empty and odd ones."""
+
+from __future__ import annotations
+
+import pytest
+from docjobs.processors.formats import detect_format, parse_bytes
+from docjobs.processors.model import DocumentError
+
+from tests import documents
+
+
+def test_pdf_pages_headings_by_font_size_and_metadata():
+    parsed = parse_bytes(documents.report_pdf(sections=2, pages_per_section=2), "report.pdf")
+    assert parsed.format == "pdf" and len(parsed.pages) == 4
+    assert parsed.metadata["title"] == "Annual Report" and parsed.metadata["author"] == "Finance Team"
+    assert parsed.metadata["page_count"] == 4
+    headings = [b for b in parsed.blocks if b.type == "heading"]
+    assert [(h.text, h.page, h.level) for h in headings] == [("Section 1: Results", 1, 1), ("Section 2: Results", 3, 1)]
+    body = [b for b in parsed.blocks if b.type == "paragraph"]
+    assert body[0].heading_path == ["Section 1: Results"] and body[-1].heading_path == ["Section 2: Results"]
+    assert "Line 7 of page 1 in section 2" in body[-1].text  # reading order within the page
+
+
+def test_pdf_heading_levels_follow_font_sizes():
+    parsed = parse_bytes(documents.pdf([[("Big Title", 24), ("Smaller Part", 16), ("Body text here.", 11),
+                                         ("Body text again.", 11), ("More body.", 11)]]))  # fmt: skip
+    levels = {b.text: b.level for b in parsed.blocks if b.type == "heading"}
+    assert levels == {"Big Title": 1, "Smaller Part": 2}
+    assert parsed.blocks[-1].heading_path == ["Big Title", "Smaller Part"]
+
+
+def test_a_scanned_page_is_reported_not_silently_empty():
+    parsed = parse_bytes(documents.scanned_pdf())
+    assert [p.has_text_layer for p in parsed.pages] == [True, False]
+    assert any("no text layer" in w and "2" in w for w in parsed.warnings)
+    page = parsed.pages[1].to_dict(parsed.blocks)
+    assert page["has_text_layer"] is False and "scanned" in page["warning"]
+
+
+def test_blank_pages_are_called_blank():
+    parsed = parse_bytes(documents.blank_pdf())
+    assert parsed.blocks == [] and any("blank" in w for w in parsed.warnings)
+
+
+def test_an_encrypted_pdf_fails_clearly():
+    with pytest.raises(DocumentError) as raised:
+        parse_bytes(documents.pdf([[("Secret", 11)]], encrypt="hunter2"))
+    assert raised.value.code == "encrypted_document" and "password" in str(raised.value)
+
+
+def test_a_corrupt_pdf_fails_clearly():
+    with pytest.raises(DocumentError) as raised:
+        parse_bytes(documents.corrupt_pdf(), "broken.pdf")
+    assert raised.value.code == "corrupt_document"
+
+
+def test_a_huge_page_parses():
+    data = documents.pdf([[("Poster Title", 96), *[(f"Caption line {i}.", 40) for i in range(30)]]], size=(14400, 14400))
+    parsed = parse_bytes(data)
+    assert parsed.pages[0].width == 14400
+    assert parsed.blocks[0].text == "Poster Title" and parsed.blocks[0].type == "heading"
+    assert "Caption line 29." in parsed.text
+
+
+def test_empty_and_unsupported_files_fail_clearly():
+    with pytest.raises(DocumentError) as raised:
+        parse_bytes(b"", "empty.pdf")
+    assert raised.value.code == "empty_document"
+    with pytest.raises(DocumentError) as raised:
+        parse_bytes(b"\x89PNG\r\n\x1a\n" + b"\x00" * 100, "image.png")
+    assert raised.value.code == "unsupported_format"
+    with pytest.raises(DocumentError):
+        parse_bytes(documents.zip_of({"a.txt": b"x"}), "archive.zip")
+
+
+def test_docx_headings_paragraphs_lists_tables_and_properties():
+    data = documents.docx(
+        [("heading1", "Quarterly Review"), ("paragraph", "Sales rose."), ("heading2", "Details"),
+         ("bullet", "First point"), ("table", "Item,Qty;Apples,3;Pears,5"), ("paragraph", "The end.")],
+        title="Review", author="Dana",
+    )  # fmt: skip
+    parsed = parse_bytes(data, "review.docx")
+    assert parsed.format == "docx" and parsed.metadata["title"] == "Review" and parsed.metadata["author"] == "Dana"
+    kinds = [(b.type, b.text.split("\n")[0]) for b in parsed.blocks]
+    assert kinds == [("heading", "Quarterly Review"), ("paragraph", "Sales rose."), ("heading", "Details"),
+                     ("list_item", "First point"), ("table", "Item | Qty"), ("paragraph", "The end.")]  # fmt: skip
+    table = parsed.blocks[4]
+    assert table.rows == [["Item", "Qty"], ["Apples", "3"], ["Pears", "5"]]
+    assert table.heading_path == ["Quarterly Review", "Details"]
+    assert "| Apples | 3 |" in parsed.markdown()
+
+
+def test_a_corrupt_docx_fails_clearly():
+    data = documents.docx([("paragraph", "x")])
+    broken = documents.zip_of({"word/document.xml": b"<w:document><unclosed"})
+    with pytest.raises(DocumentError) as raised:
+        parse_bytes(broken, "broken.docx")
+    assert raised.value.code == "corrupt_document"
+    with pytest.raises(DocumentError):
+        parse_bytes(data[: len(data) // 2], "truncated.docx")
+
+
+def test_html_structure_and_metadata():
+    html = b"""<!doctype html><html><head><title>Guide</title><meta name="author" content="Kim"></head>
+    <body><nav>Menu</nav><h1>Guide</h1><p>Intro <b>text</b>.</p><ul><li>One</li><li>Two</li></ul>
+    <h2>Data</h2><table><tr><th>K</th><th>V</th></tr><tr><td>a</td><td>1</td></tr></table>
+    <pre>code()</pre><script>alert(1)</script></body></html>"""
+    parsed = parse_bytes(html, "guide.html")
+    assert parsed.metadata == {"title": "Guide", "author": "Kim", "page_count": 1}
+    assert [b.type for b in parsed.blocks] == ["heading", "paragraph", "list_item", "list_item", "heading", "table", "code"]
+    assert "alert" not in parsed.text and "Menu" not in parsed.text
+    assert parsed.blocks[5].heading_path == ["Guide", "Data"]
+
+
+def test_markdown_structure():
+    text = "# Title\n\nIntro *here*.\n\nSub\n---\n\n- a\n- b\n\n| x | y |\n|---|---|\n| 1 | 2 |\n\n```\nprint()\n```\n"
+    parsed = parse_bytes(text.encode(), "notes.md")
+    assert [(b.type, b.text) for b in parsed.blocks] == [
+        ("heading", "Title"), ("paragraph", "Intro here."), ("heading", "Sub"), ("list_item", "a"),
+        ("list_item", "b"), ("table", "x | y\n1 | 2"), ("code", "print()"),
+    ]  # fmt: skip
+    assert parsed.metadata["title"] == "Title"
+
+
+def test_plain_text_paragraphs_pages_and_encodings():
+    parsed = parse_bytes("Caf\u00e9 one.\nstill one.\n\nTwo.\fThree.".encode("cp1252"), "notes.txt")
+    assert [(b.text, b.page) for b in parsed.blocks] == [("Caf\u00e9 one. still one.", 1), ("Two.", 1), ("Three.", 2)]
+    assert parse_bytes("\ufeffBOM text".encode("utf-8")).blocks[0].text == "BOM text"
+
+
+def test_format_detection_prefers_content_over_names():
+    assert detect_format(documents.blank_pdf(), "misnamed.txt") == "pdf"
+    assert detect_format(documents.docx([("paragraph", "x")]), "file.bin") == "docx"
+    assert detect_format(b"<html><body>x</body></html>", None) == "html"
+    assert detect_format(b"# hi", "x.md") == "markdown"
+    assert detect_format(b"plain", None, "text/plain") == "text"
