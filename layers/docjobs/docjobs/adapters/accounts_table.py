@@ -46,6 +46,8 @@ class Session:
     current_version_id: str | None = None
     current_version_key: str | None = None
     history: list[dict[str, Any]] = field(default_factory=list)
+    # Parsed attachments: {"attachment_id", "filename", "text_key", "characters"}.
+    attachments: list[dict[str, Any]] = field(default_factory=list)
     updated_at: str | None = None
 
 
@@ -226,6 +228,7 @@ class DynamoAccountsRepository:
             current_version_id=v.get("current_version_id"),
             current_version_key=v.get("current_version_key"),
             history=v.get("history", []),
+            attachments=v.get("attachments", []),
             updated_at=v.get("updated_at"),
         )
 
@@ -240,10 +243,13 @@ class DynamoAccountsRepository:
         turns: list[dict[str, Any]],
         version_id: str | None = None,
         version_key: str | None = None,
+        attachments: list[dict[str, Any]] | None = None,
     ) -> dict[str, Any]:
         """Transaction item: append turns to the session's history and move its current version."""
         update = UpdateBuilder().set("updated_at", now_iso).set("expires_at", int(now) + ttl_seconds)
         update.append("history", turns)
+        if attachments:
+            update.append("attachments", attachments)
         if version_id:
             update.set("current_version_id", version_id).set("current_version_key", version_key)
         return {"Update": {"TableName": self.table, "Key": self._session_key(owner, session_id), **update.params()}}

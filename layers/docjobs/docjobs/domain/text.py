@@ -37,6 +37,9 @@ def terms(text: str) -> list[str]:
 def summarize(text: str, max_sentences: int = 3) -> list[str]:
     """Extractive summary: TextRank over sentence similarity, returned in document order."""
     candidates = sentences(text)
+    # Headings and captions are not sentences a summary should be made of, when there are real ones.
+    full = [s for s in candidates if len(s.split()) >= 4]
+    candidates = full if len(full) >= min(max_sentences, len(candidates)) else candidates
     return [candidates[i] for i, _ in summarize_ranked(candidates, max_sentences)]
 
 

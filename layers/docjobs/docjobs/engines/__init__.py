@@ -5,9 +5,9 @@ Engines are imported lazily (by name) so that the API function never loads one t
 
 from __future__ import annotations
 
-from docjobs.engines.base import ChatEngine, ChatTurn, EngineReply, ProgressCallback
+from docjobs.engines.base import Attachment, ChatEngine, ChatTurn, EngineReply, ProgressCallback
 
-__all__ = ["ChatEngine", "ChatTurn", "EngineReply", "ProgressCallback", "get_engine"]
+__all__ = ["Attachment", "ChatEngine", "ChatTurn", "EngineReply", "ProgressCallback", "get_engine"]
 
 
 def get_engine(name: str) -> ChatEngine:

@@ -13,11 +13,20 @@ ProgressCallback = Callable[[int, str], None]
 
 
 @dataclass(frozen=True)
+class Attachment:
+    attachment_id: str
+    filename: str
+    text: str  # the parsed file's text, blocks separated by blank lines
+
+
+@dataclass(frozen=True)
 class ChatTurn:
     message: str
     document: Document | None  # None: the session holds no document yet
     history: list[dict] = field(default_factory=list)  # earlier turns: {"role", "content"}
     change_id_prefix: str = "chg"  # ids of proposed changes are unique within one job
+    attachments: list[Attachment] = field(default_factory=list)  # files attached to the session
+
 
 
 @dataclass(frozen=True)

@@ -81,7 +81,7 @@ CAPABILITIES = (
     "The offline engine can: replace \"A\" with \"B\"; delete the paragraph containing \"X\"; "
     "insert \"new text\" after (or before) the paragraph containing \"X\", or at the end or the "
     "beginning; summarize the document (optionally in N sentences); restructure the document into "
-    "N sections. Put the text you mean in quotes."
+    "N sections; summarize an attached file. Put the text you mean in quotes."
 )
 
 
@@ -128,6 +128,9 @@ class OfflineChatEngine:
         commands = self._plan(turn.message)
         if not commands:
             return EngineReply(response=f"I can't do that with the offline engine. {CAPABILITIES}")
+        if turn.attachments and all(kind == "summarize" for kind, _ in commands) and _about_attachments(turn):
+            answers = [self._summarize_attachments(turn, match) for _, match in commands]
+            return EngineReply(response=" ".join(answers))
         if turn.document is None or not turn.document.blocks:
             return EngineReply(
                 response="This session has no document yet (or it is empty): send document_html "
@@ -260,6 +263,15 @@ class OfflineChatEngine:
             return "The document has no text to summarize."
         return "Summary: " + " ".join(picked)
 
+    @staticmethod
+    def _summarize_attachments(turn: ChatTurn, m: re.Match) -> str:
+        count = _number(m.group(1), 3)
+        parts = []
+        for attachment in _named_attachments(turn):
+            picked = summarize(attachment.text, max_sentences=count)
+            parts.append(f"Summary of {attachment.filename}: " + (" ".join(picked) if picked else "it has no text."))
+        return " ".join(parts)
+
     def _restructure(self, space: _Workspace, m: re.Match) -> str:
         wanted = _number(m.group(1), 3)
         if wanted < 1:
@@ -318,6 +330,18 @@ class OfflineChatEngine:
         space.blocks = plan
         note = "" if sections == wanted else f" (the document only has room for {sections})"
         return f"I restructured the document into {sections} sections{note}: " + "; ".join(titles) + "."
+
+
+def _named_attachments(turn: ChatTurn) -> list:
+    """The attachments a message names by file name, else all of them."""
+    named = [a for a in turn.attachments if a.filename and a.filename.lower() in turn.message.lower()]
+    return named or list(turn.attachments)
+
+
+def _about_attachments(turn: ChatTurn) -> bool:
+    lowered = turn.message.lower()
+    mentioned = any(a.filename and a.filename.lower() in lowered for a in turn.attachments)
+    return mentioned or "attach" in lowered or "file" in lowered or turn.document is None
 
 
 def _title(words: list[str]) -> str:

@@ -87,9 +87,9 @@ def submit_chat(
     session_id = request.session_id or new_session_id()
     if request.document_html is None:
         session = c.accounts.get_session(principal.owner, session_id) if request.session_id else None
-        if session is None or not session.current_version_key:
+        if session is None or not (session.current_version_key or session.attachments):
             raise InvalidRequestError(
-                "document_html is required: this session holds no document yet.", field="document_html"
+                "document_html is required: this session holds no document (or attachment) yet.", field="document_html"
             )
 
     job_id = new_job_id()

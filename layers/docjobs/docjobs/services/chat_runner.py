@@ -11,7 +11,7 @@ from docjobs.domain import clock
 from docjobs.domain.documents import Change, Document, apply_changes, chunk_html, summarize_changes
 from docjobs.domain.errors import JobConflictError, JobNotFoundError
 from docjobs.domain.jobs import Job, Status
-from docjobs.engines import ChatTurn, EngineReply, get_engine
+from docjobs.engines import Attachment, ChatTurn, EngineReply, get_engine
 from docjobs.observability import logger, metrics
 from docjobs.services.chat import HISTORY_FOR_ENGINE, SESSION_TTL_SECONDS, version_key
 from docjobs.services.jobs import fail_job, finishing_fields
@@ -47,10 +47,15 @@ def run_chat(c: Container, job: Job) -> Job | None:
         if not c.jobs.record_progress(job.job_id, percent, entry, entry["timestamp"]):
             raise JobStopped()
 
+    attachments = [
+        Attachment(a["attachment_id"], a.get("filename") or "attachment", c.blobs.get_text(a["text_key"]))
+        for a in (session.attachments if session else [])
+    ]
     engine = get_engine(c.settings.chat_engine)
     try:
         reply = engine.reply(
-            ChatTurn(message=job.request["message"], document=document, history=history, change_id_prefix="chg"),
+            ChatTurn(message=job.request["message"], document=document, history=history, change_id_prefix="chg",
+                     attachments=attachments),  # fmt: skip
             progress,
         )
     except JobStopped:

@@ -14,7 +14,7 @@ from pydantic import ValidationError
 from docjobs.bootstrap import Container
 from docjobs.domain import clock
 from docjobs.domain.errors import InvalidRequestError, JobConflictError, JobNotFoundError
-from docjobs.domain.jobs import AVAILABLE_OPERATIONS, Job, Owner, Status, new_job_id
+from docjobs.domain.jobs import AVAILABLE_OPERATIONS, Job, JobType, Owner, Status, new_job_id
 from docjobs.domain.options import normalize_options
 from docjobs.observability import logger, metrics
 from docjobs.services.auth import Principal
@@ -122,7 +122,8 @@ def run_operation(c: Container, job: Job) -> Job | None:
             raise _Stopped()
 
     steps = Steps(record, c.now)
-    owner, project_id = job.owner, job.project_id or ""
+    # Where the source lives: the job's project, or (attachments) its session's scope.
+    owner, project_id = job.owner, job.request.get("source_scope") or job.project_id or ""
     try:
         with steps.step("fetch", source_id=job.source_id) as details:
             source = c.sources.get(owner, project_id, job.source_id or "")
@@ -136,7 +137,13 @@ def run_operation(c: Container, job: Job) -> Job | None:
             steps=steps,
             store_source=lambda blob, name, kind: _store_part(c, owner, project_id, blob, name, kind),
         )
-        result = get_operation(job.job_type).run(ctx)
+        result = get_operation(job.request.get("operation", job.job_type)).run(ctx)
+        also: list[dict[str, Any]] = []
+        if job.job_type == JobType.ATTACHMENT_PROCESSING:
+            from docjobs.services.attachments import attach_to_session
+
+            with steps.step("attach_to_session", session_id=job.session_id):
+                result, also = attach_to_session(c, job, result)
         with steps.step("store_result") as details:
             result = _store_result(c, job, result)
             details["location"] = "s3" if "result_key" in result else "inline"
@@ -148,7 +155,8 @@ def run_operation(c: Container, job: Job) -> Job | None:
     now = c.now()
     try:
         done = c.jobs.transition(job.job_id, Status.COMPLETED, sources=frozenset({Status.IN_PROGRESS}), now=now,
-                                 fields=finishing_fields(job.job_type, Status.COMPLETED, now, result=result, progress=100))  # fmt: skip
+                                 fields=finishing_fields(job.job_type, Status.COMPLETED, now, result=result, progress=100),
+                                 also=also or None)  # fmt: skip
     except (JobConflictError, JobNotFoundError):
         return None
     metrics.add_metric(name="JobsCompleted", unit="Count", value=1)

@@ -35,7 +35,7 @@ def run_job(c: Container, job_id: str, *, receive_count: int = 1, max_receives: 
             from docjobs.services.chat_runner import run_chat
 
             outcome = run_chat(c, job)
-        elif job.job_type in AVAILABLE_OPERATIONS:
+        elif job.job_type in AVAILABLE_OPERATIONS or job.job_type == JobType.ATTACHMENT_PROCESSING:
             from docjobs.services.operations import run_operation
 
             outcome = run_operation(c, job)

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import asyncio
 from concurrent.futures import ThreadPoolExecutor
+from typing import Annotated
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import JSONResponse
 
 from docjobs.api.deps import ContainerDep, IdempotencyKey, PrincipalDep
-from docjobs.api.models import AsyncChatAccepted, ChatBody, ErrorBody, SyncChatResult
+from docjobs.api.models import SESSION_ID_PATTERN, AsyncChatAccepted, ChatBody, ErrorBody, SyncChatResult
 from docjobs.bootstrap import Container
 from docjobs.domain.errors import JobNotFoundError
 from docjobs.domain.jobs import Job, Status
+from docjobs.services.attachments import submit_attachment
 from docjobs.services.chat import ChatRequest, Submitted, enqueue_job, submit_chat, sync_timeout_message
 
 router = APIRouter(prefix="/v1/chat", tags=["chat"])
@@ -141,3 +143,25 @@ def _sync_response(request: Request, job: Job, *, replayed: bool) -> JSONRespons
     if job.status is not Status.COMPLETED:  # a replay of a sync chat that is still running
         return _accepted(request, Submitted(job, replayed=replayed), "The job is still running; poll its Location.")
     return JSONResponse({**(job.result or {}), "job_id": job.job_id, "status": job.status.value}, headers=headers)
+
+
+@router.post(
+    "/attachments",
+    status_code=202,
+    response_model=AsyncChatAccepted,
+    responses=ERRORS,
+    summary="Attach a file to a session: parsed in the background, then available to its messages",
+)
+async def attach(
+    request: Request,
+    c: ContainerDep,
+    principal: PrincipalDep,
+    file: Annotated[UploadFile, File(description="PDF, DOCX, HTML, Markdown or text")],
+    session_id: Annotated[str | None, Form(pattern=SESSION_ID_PATTERN)] = None,
+    idempotency_key: IdempotencyKey = None,
+) -> JSONResponse:
+    job, replayed = submit_attachment(
+        c, principal, session_id=session_id, data=await file.read(), filename=file.filename,
+        content_type=file.content_type, correlation_id=request.state.request_id, idempotency_key=idempotency_key,
+    )  # fmt: skip
+    return _accepted(request, Submitted(job, replayed=replayed), "Attachment queued for processing")
