@@ -5,7 +5,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test test-unit test-integration test-e2e lint clean
+.PHONY: run test test-unit test-integration test-e2e lint bench clean
 
 $(STAMP): pyproject.toml constraints.txt
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "docjobs needs Python 3.11+"'
@@ -29,9 +29,12 @@ test-integration: $(STAMP)
 test-e2e: $(STAMP)
 	$(PY) -m pytest tests/e2e
 
+bench: $(STAMP)
+	$(PY) -m bench.run
+
 lint: $(STAMP)
 	$(VENV)/bin/cfn-lint template.yaml
-	$(VENV)/bin/ruff check layers functions tests
+	$(VENV)/bin/ruff check layers functions tests bench
 
 clean:
 	rm -rf $(VENV) .pytest_cache .aws-sam .docjobs

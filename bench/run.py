@@ -1,0 +1,75 @@
+"""`make bench`: measured figures, each side by side with its baseline in the same run.
+
+Parse throughput: docjobs' full structured parse (pages, blocks, headings, Markdown, chunks)
+against pypdf's plain text extraction, pages per second, median of several runs.
+Writes a Markdown table to the terminal and JSON to bench/results/latest.json.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import platform
+import statistics
+import sys
+import time
+from pathlib import Path
+
+RUNS = 5
+
+
+def pages_per_second(fn, documents: dict[str, bytes], pages: int) -> float:
+    timings = []
+    for _ in range(RUNS):
+        started = time.perf_counter()
+        for data in documents.values():
+            fn(data)
+        timings.append(time.perf_counter() - started)
+    return pages / statistics.median(timings)
+
+
+def docjobs_parse(data: bytes) -> None:
+    from docjobs.processors.chunking import chunk_blocks
+    from docjobs.processors.formats import parse_bytes
+
+    parsed = parse_bytes(data, "bench.pdf")
+    parsed.markdown()
+    chunk_blocks(parsed.blocks, max_tokens=512, overlap_tokens=64)
+
+
+def pypdf_text(data: bytes) -> None:
+    from pypdf import PdfReader
+
+    for page in PdfReader(io.BytesIO(data)).pages:
+        page.extract_text()
+
+
+def main() -> int:
+    from docjobs.processors.formats import parse_bytes
+
+    from bench.corpus import corpus
+
+    documents = corpus()
+    pages = sum(len(parse_bytes(d).pages) for d in documents.values())
+    docjobs_parse(next(iter(documents.values())))  # warm both up: imports are not throughput
+    pypdf_text(next(iter(documents.values())))
+    ours = pages_per_second(docjobs_parse, documents, pages)
+    baseline = pages_per_second(pypdf_text, documents, pages)
+    rows = [{"benchmark": "parse throughput (pages/s)", "docjobs": round(ours, 1), "baseline": "pypdf extract_text",
+             "baseline_value": round(baseline, 1), "ratio": round(ours / baseline, 2)}]  # fmt: skip
+    report = {"python": platform.python_version(), "machine": platform.machine(), "runs": RUNS,
+              "corpus": {name: len(parse_bytes(d).pages) for name, d in documents.items()}, "results": rows}  # fmt: skip
+    out = Path(__file__).parent / "results" / "latest.json"
+    out.parent.mkdir(exist_ok=True)
+    out.write_text(json.dumps(report, indent=2))
+    print(f"\ncorpus: {pages} pages in {len(documents)} PDFs; median of {RUNS} runs; Python {report['python']}\n")
+    print("| benchmark | docjobs | baseline | baseline value | ratio |")
+    print("|---|---|---|---|---|")
+    for r in rows:
+        print(f"| {r['benchmark']} | {r['docjobs']} | {r['baseline']} | {r['baseline_value']} | {r['ratio']}x |")
+    print(f"\nwritten to {out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
