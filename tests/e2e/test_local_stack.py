@@ -105,3 +105,26 @@ def test_errors_are_json_over_the_wire(local_stack):
     assert r.status_code == 404 and r.json()["error"]["code"] == "job_not_found"
     r = requests.post(f"{base}/v1/chat/async", headers={**local_stack.headers(), "Content-Type": "application/json"}, data="{oops")
     assert r.status_code == 400 and r.json()["error"]["code"] == "invalid_json"
+
+
+def test_project_jobs_over_the_local_stack(local_stack):
+    from tests import documents
+
+    base = f"{local_stack.base_url}/v1/projects/e2e"
+    headers = {"x-api-key": local_stack.keys[0], "x-selected-account-id": "org-local-1"}
+    data = documents.report_pdf(2, 1)
+    source = requests.post(f"{base}/files", headers=headers, files={"file": ("report.pdf", data, "application/pdf")}).json()
+    created = requests.post(f"{base}/jobs", headers=headers, json={"operation": "parse", "source_id": source["id"]})
+    assert created.status_code == 202
+    location = local_stack.base_url + created.headers["Location"]
+    deadline = time.monotonic() + 30
+    while (job := requests.get(location, headers=headers).json())["status"] in ("pending", "running"):
+        assert time.monotonic() < deadline
+        time.sleep(0.1)
+    assert job["status"] == "succeeded" and job["result"]["document"]["page_count"] == 2
+    assert [h["step"] for h in job["history"]][:3] == ["fetch", "detect", "extract_text"]
+    # A presigned upload goes straight to the emulator's S3 and back.
+    ticket = requests.post(f"{base}/files/upload-url", headers=headers, json={"content_type": "text/plain"}).json()
+    assert requests.put(ticket["upload_url"], data=b"Hello from a presigned upload.", headers=ticket["headers"]).status_code == 200
+    done = requests.post(local_stack.base_url + ticket["complete_url"], headers=headers, json={"filename": "hello.txt"})
+    assert done.status_code == 201 and done.json()["size"] == 30
