@@ -59,8 +59,8 @@ def stack():
     from moto import mock_aws
 
     make_dynamodb_atomic()
-    with mock_aws():
-        clients = {name: boto3.client(name, region_name="us-east-1") for name in ("dynamodb", "sqs", "s3")}
+    with mock_aws(config={"stepfunctions": {"execute_state_machine": True}}):
+        clients = {name: boto3.client(name, region_name="us-east-1") for name in ("dynamodb", "sqs", "s3", "stepfunctions")}
         yield provision(TEMPLATE, clients, stack_name="test")
 
 
@@ -74,6 +74,7 @@ def settings(stack):
         accounts_table=env["ACCOUNTS_TABLE"],
         work_queue_url=env["WORK_QUEUE_URL"],
         documents_bucket=env["DOCUMENTS_BUCKET"],
+        batch_state_machine_arn=env["BATCH_STATE_MACHINE_ARN"],
         tier_limits={"free": 500, "tiny": 2, "enterprise": None},
     )
 

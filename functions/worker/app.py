@@ -10,7 +10,7 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, pro
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from docjobs.bootstrap import get_container
 from docjobs.observability import logger, metrics, tracer
-from docjobs.services.worker import run_job
+from docjobs.services.worker import PoisonMessageError, handle_message
 
 # Report every failed record (even a whole batch) in batchItemFailures rather than raising.
 processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
@@ -18,20 +18,16 @@ processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failu
 MAX_RECEIVES = int(os.environ.get("WORK_QUEUE_MAX_RECEIVES", "5"))
 
 
-class PoisonMessageError(ValueError):
-    pass
-
-
 def record_handler(record: SQSRecord) -> None:
     try:
         message = json.loads(record.body)
-        job_id = message["job_id"]
-    except (ValueError, KeyError, TypeError) as error:
+    except ValueError as error:
         raise PoisonMessageError(f"not a docjobs work message: {record.body[:200]!r}") from error
-    logger.set_correlation_id(message.get("correlation_id"))  # the request that created the job
-    logger.append_keys(job_id=job_id)
+    if isinstance(message, dict):
+        logger.set_correlation_id(message.get("correlation_id"))  # the request that created the job
+        logger.append_keys(job_id=message.get("job_id"), action=message.get("action", "run"))
     receive_count = int(record.raw_event.get("attributes", {}).get("ApproximateReceiveCount", "1"))
-    run_job(get_container(), job_id, receive_count=receive_count, max_receives=MAX_RECEIVES)
+    handle_message(get_container(), message, receive_count=receive_count, max_receives=MAX_RECEIVES)
 
 
 @logger.inject_lambda_context(clear_state=True)

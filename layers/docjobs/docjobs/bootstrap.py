@@ -12,6 +12,7 @@ from docjobs.adapters.blobs import S3BlobStore
 from docjobs.adapters.jobs_table import DynamoJobRepository
 from docjobs.adapters.queue import SqsWorkQueue
 from docjobs.adapters.sources_table import DynamoSourceRepository
+from docjobs.adapters.workflow import StepFunctionsWorkflow
 from docjobs.config import Settings, get_settings
 from docjobs.domain import clock
 
@@ -24,6 +25,7 @@ class Container:
     blobs: S3BlobStore
     queue: SqsWorkQueue
     sources: DynamoSourceRepository
+    workflow: StepFunctionsWorkflow
     clock: Callable[[], float] = field(default=clock.now)
 
     def now(self) -> float:
@@ -47,6 +49,10 @@ def build_container(settings: Settings, *, session: object | None = None, clock_
         blobs=blobs,
         queue=SqsWorkQueue(settings.work_queue_url, sqs),
         sources=DynamoSourceRepository(settings.jobs_table, dynamodb),
+        workflow=StepFunctionsWorkflow(
+            settings.batch_state_machine_arn,
+            lambda: boto_session.client("stepfunctions", config=config),  # type: ignore[attr-defined]
+        ),
         clock=clock_fn or clock.now,
     )
 

@@ -17,6 +17,8 @@ class Settings:
     accounts_table: str
     work_queue_url: str
     documents_bucket: str
+    batch_state_machine_arn: str = ""
+    batch_max_concurrency: int = 10
     region: str = "us-east-1"
     chat_engine: str = "offline"
     tier_limits: dict[str, int | None] = field(default_factory=lambda: dict(DEFAULT_TIER_LIMITS))
@@ -47,6 +49,8 @@ def get_settings() -> Settings:
         accounts_table=_env("ACCOUNTS_TABLE"),
         work_queue_url=_env("WORK_QUEUE_URL"),
         documents_bucket=_env("DOCUMENTS_BUCKET"),
+        batch_state_machine_arn=os.environ.get("BATCH_STATE_MACHINE_ARN", ""),
+        batch_max_concurrency=int(os.environ.get("BATCH_MAX_CONCURRENCY", "10")),
         region=os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1",
         chat_engine=os.environ.get("CHAT_ENGINE", "offline"),
         tier_limits=limits,

@@ -4,6 +4,7 @@ Item shape (never leaves this module; the API renders views of `Job`):
     pk = "JOB#<job_id>", sk = "JOB"
     gsi1pk = "<owner key>", gsi1sk = "<created_at>#<job_id>"   (ByOwner index: list newest first)
     gsi2pk = "<owner key>#<project_id>", gsi2sk = as gsi1sk      (ByProject index: project jobs only)
+    gsi3pk = "<parent job id>", gsi3sk = "<child index, 6 digits>"  (ByParent index: a batch's children)
     expires_at: epoch seconds, the table's TTL attribute
 Large payloads (result, pending changes, the engine's draft) move to S3 when they would not fit
 an item (400 KB); the item then names them in `payload_key`/`payload_paths`.
@@ -14,6 +15,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import time
 import uuid
 from typing import Any
 
@@ -21,6 +23,7 @@ from botocore.exceptions import ClientError
 
 from docjobs.adapters.blobs import S3BlobStore
 from docjobs.adapters.dynamo import UpdateBuilder, from_item, serialize, to_item
+from docjobs.domain.batches import CHILD_JOBS_HEAD
 from docjobs.domain.errors import InvalidRequestError, JobConflictError, JobNotFoundError
 from docjobs.domain.jobs import Job, Owner, Status
 
@@ -57,6 +60,9 @@ def _to_job(values: dict[str, Any]) -> Job:
         project_id=values.get("project_id"),
         source_id=values.get("source_id"),
         history=values.get("history", []),
+        batch=values.get("batch"),
+        parent_job_id=values.get("parent_job_id"),
+        child_index=values.get("child_index"),
         internal=values.get("internal", {}),
     )
 
@@ -85,6 +91,9 @@ def _job_values(job: Job) -> dict[str, Any]:
         "project_id": job.project_id,
         "source_id": job.source_id,
         "history": job.history,
+        "batch": job.batch,
+        "parent_job_id": job.parent_job_id,
+        "child_index": job.child_index,
         "internal": job.internal,
     }
 
@@ -216,8 +225,10 @@ class DynamoJobRepository:
             gsi1pk=job.owner.key,
             gsi1sk=f"{job.created_at}#{job.job_id}",
         )
-        if job.project_id:
+        if job.project_id and not job.parent_job_id:  # children are listed under their parent, not the project
             values.update(gsi2pk=project_partition(job.owner, job.project_id), gsi2sk=f"{job.created_at}#{job.job_id}")
+        if job.parent_job_id:
+            values.update(gsi3pk=job.parent_job_id, gsi3sk=f"{job.child_index:06d}")
         return {
             "Put": {
                 "TableName": self.table,
@@ -229,6 +240,53 @@ class DynamoJobRepository:
     def create(self, job: Job, *also: dict[str, Any]) -> None:
         """Create the job, atomically with `also` (e.g. the usage reservation)."""
         self.transact([self.create_item(job), *also])
+
+    def create_many(self, jobs: list[Job]) -> None:
+        """Create many jobs (a batch's children): 25 per BatchWriteItem, unprocessed ones retried."""
+        puts = [{"PutRequest": {"Item": self.create_item(job)["Put"]["Item"]}} for job in jobs]
+        for start in range(0, len(puts), 25):
+            pending = {self.table: puts[start : start + 25]}
+            for attempt in range(8):
+                left = self.client.batch_write_item(RequestItems=pending).get("UnprocessedItems") or {}
+                if not left:
+                    break
+                pending = left
+                time.sleep(min(0.05 * 2**attempt, 1.0))
+            else:
+                raise RuntimeError("DynamoDB kept throttling the batch's children")
+
+    def child_outcome_item(self, parent_job_id: str, outcome: str, child_index: int | None, summary: dict[str, Any]) -> dict[str, Any]:
+        """Transaction item: count a child's outcome on its parent (and show it in the first page
+        of children), written in the same transaction as the child's own status change."""
+        update = UpdateBuilder().add(f"batch.{outcome}", 1).add("batch.pending", -1)
+        if child_index is not None and child_index < CHILD_JOBS_HEAD:
+            for key, value in summary.items():
+                update._set.append(f"#batch.#child_jobs[{child_index}].{update.name(key)} = {update.value(value)}")
+            update.names["#child_jobs"] = "child_jobs"
+        update.names["#batch"] = "batch"
+        return {"Update": {"TableName": self.table, "Key": job_key(parent_job_id), **update.params()}}
+
+    def list_children(
+        self, parent_job_id: str, *, limit: int, cursor: str | None, statuses: list[str] | None = None
+    ) -> tuple[list[Job], str | None]:
+        """One Query on the ByParent index, in submission order (status filtered after reading)."""
+        params: dict[str, Any] = {
+            "TableName": self.table,
+            "IndexName": "ByParent",
+            "KeyConditionExpression": "gsi3pk = :parent",
+            "ExpressionAttributeValues": {":parent": {"S": parent_job_id}},
+            "Limit": limit,
+        }
+        if statuses:
+            placeholders = [f":s{i}" for i in range(len(statuses))]
+            params["FilterExpression"] = f"#status IN ({', '.join(placeholders)})"
+            params["ExpressionAttributeNames"] = {"#status": "status"}
+            params["ExpressionAttributeValues"].update({p: {"S": s} for p, s in zip(placeholders, statuses, strict=True)})
+        if cursor:
+            params["ExclusiveStartKey"] = decode_cursor(cursor, None, partition=parent_job_id, index="gsi3")
+        page = self.client.query(**params)
+        last = page.get("LastEvaluatedKey")
+        return [self._load(item) for item in page.get("Items", [])], encode_cursor(last) if last else None
 
     def transact(self, items: list[dict[str, Any]]) -> None:
         if len(items) == 1 and "Put" in items[0]:
@@ -245,6 +303,7 @@ class DynamoJobRepository:
         now: float,
         fields: dict[str, Any] | None = None,
         add: dict[str, int] | None = None,
+        append: dict[str, list[Any]] | None = None,
         also: list[dict[str, Any]] | None = None,
     ) -> Job:
         """Move a job to `target` if, and only if, it is in one of `sources` and not expired.
@@ -258,6 +317,8 @@ class DynamoJobRepository:
             update.set(path, value)
         for path, amount in (add or {}).items():
             update.add(path, amount)
+        for path, items in (append or {}).items():
+            update.append(path, items)
         status_values = [update.value(s.value) for s in sorted(sources)]
         update.names["#status"] = "status"
         condition = (
@@ -340,15 +401,15 @@ def project_partition(owner: Owner, project_id: str) -> str:
     return f"{owner.key}#{project_id}"
 
 
-def decode_cursor(cursor: str, owner: Owner, partition: str | None = None) -> dict[str, dict]:
-    """The key a cursor encodes, if it came from this owner's listing (of this project)."""
-    index = "gsi2" if partition else "gsi1"
+def decode_cursor(cursor: str, owner: Owner | None, partition: str | None = None, index: str | None = None) -> dict[str, dict]:
+    """The key a cursor encodes, if it came from this owner's listing (of this project, or parent)."""
+    index = index or ("gsi2" if partition else "gsi1")
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
         plain = json.loads(base64.urlsafe_b64decode(padded.encode()))
         if not isinstance(plain, dict) or set(plain) != {"pk", "sk", f"{index}pk", f"{index}sk"}:
             raise ValueError
-        if plain[f"{index}pk"] != (partition or owner.key):  # valid only for the listing it came from
+        if plain[f"{index}pk"] != (partition or (owner.key if owner else None)):  # only for the listing it came from
             raise ValueError
         return {k: {"S": str(v)} for k, v in plain.items()}
     except (ValueError, binascii.Error, UnicodeDecodeError):

@@ -75,6 +75,20 @@ class DynamoSourceRepository:
         item = self.client.get_item(TableName=self.table, Key=self._key(owner, project_id, source_id)).get("Item")
         return self._to_source(item) if item else None
 
+    def get_many(self, owner: Owner, project_id: str, source_ids: list[str]) -> dict[str, Source]:
+        """The sources that exist among `source_ids` (BatchGetItem, 100 keys a call)."""
+        found: dict[str, Source] = {}
+        for start in range(0, len(source_ids), 100):
+            keys = [self._key(owner, project_id, sid) for sid in source_ids[start : start + 100]]
+            request: dict[str, Any] = {self.table: {"Keys": keys}}
+            while request:
+                response = self.client.batch_get_item(RequestItems=request)
+                for item in response.get("Responses", {}).get(self.table, []):
+                    if source := self._to_source(item):
+                        found[source.id] = source
+                request = response.get("UnprocessedKeys") or {}
+        return found
+
     @staticmethod
     def _to_source(item: dict[str, Any]) -> Source | None:
         if not item:

@@ -152,6 +152,7 @@ PROJECT_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._\-]{0,127}$"
 class ProjectJobBody(StrictBody):
     operation: StrictStr = Field(description="parse, extract, chunk, summarization, classify or split")
     source_id: StrictStr | None = Field(default=None, description="The file to work on (from POST .../files)")
+    source_ids: list[StrictStr] | None = Field(default=None, description="batch_parse: the files to parse (at most 1,000)")
     options: dict[str, Any] = Field(default_factory=dict, description="Operation options (see the README)")
     tags: list[StrictStr] = Field(default_factory=list, max_length=20)
 
@@ -199,6 +200,13 @@ class ProjectJob(BaseModel):
     error: str | None = None
     history: list[HistoryEvent] | None = None
     tags: list[str] = Field(default_factory=list)
+
+
+class ChildJobList(BaseModel):
+    object: Literal["list"] = "list"
+    data: list[ChildJob]
+    has_more: bool
+    next_cursor: str | None
 
 
 class ProjectJobList(BaseModel):

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from docjobs.api.models import JobView, ProjectJob
+from docjobs.api.models import ChildJob, JobView, ProjectJob
+from docjobs.domain.batches import Counters
 from docjobs.domain.jobs import Job, Status
 
 CHAT_API_STATUS = {Status.PARTIALLY_COMPLETED: "completed"}
@@ -29,6 +30,16 @@ def _public_result(job: Job, result_url: str | None) -> dict[str, Any] | None:
     return result
 
 
+def child_view(job: Job) -> ChildJob:
+    return ChildJob(
+        source_document_id=job.source_id,
+        job_id=job.job_id,
+        status=PROJECT_API_STATUS[job.status],
+        parse_result_id=job.job_id if job.status is Status.COMPLETED else None,
+        error=job.error if job.status is Status.FAILED else None,
+    )
+
+
 def project_job_view(job: Job, result_url: str | None = None) -> ProjectJob:
     finished = job.status in (Status.COMPLETED, Status.PARTIALLY_COMPLETED)
     return ProjectJob(
@@ -42,7 +53,7 @@ def project_job_view(job: Job, result_url: str | None = None) -> ProjectJob:
         started_at=job.started_at,
         completed_at=job.completed_at,
         result=_public_result(job, result_url) if finished else None,
-        progress=None,
+        progress=job.batch,  # type: ignore[arg-type]  # batch jobs only
         error=job.error if job.status is Status.FAILED else None,
         history=job.history,  # type: ignore[arg-type]
         tags=job.tags,
@@ -61,7 +72,7 @@ def job_view(job: Job, result_url: str | None = None) -> JobView:
         status=CHAT_API_STATUS.get(job.status, job.status.value),
         created_at=job.created_at,
         updated_at=job.updated_at,
-        progress=job.progress,
+        progress=Counters.of(job.batch).percent_done if job.batch else job.progress,
         organization_id=job.owner.organization_id,
         user_id=job.owner.user_id,
         result=_public_result(job, result_url) if job.status in (Status.COMPLETED, Status.PARTIALLY_COMPLETED) else None,  # type: ignore[arg-type]

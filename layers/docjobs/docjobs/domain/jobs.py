@@ -89,8 +89,9 @@ class Operation(StrEnum):
 
 # The operations this release runs; the others are refused with a clear error until they land.
 AVAILABLE_OPERATIONS = frozenset(
-    {Operation.PARSE, Operation.EXTRACT, Operation.CHUNK, Operation.SUMMARIZATION, Operation.CLASSIFY, Operation.SPLIT}
-)
+    {Operation.PARSE, Operation.BATCH_PARSE, Operation.EXTRACT, Operation.CHUNK, Operation.SUMMARIZATION,
+     Operation.CLASSIFY, Operation.SPLIT}
+)  # fmt: skip
 
 
 HOUR = 3600
@@ -179,6 +180,10 @@ class Job:
     project_id: str | None = None
     source_id: str | None = None
     history: list[dict[str, Any]] = field(default_factory=list)
+    # batch_parse: the parent's counters and first page of children; a child's parent and place.
+    batch: dict[str, Any] | None = None
+    parent_job_id: str | None = None
+    child_index: int | None = None
     # Traces a job through the API, the queue and the worker's logs (X-Request-Id / X-Correlation-Id).
     correlation_id: str | None = None
     # Internal working state (e.g. the engine's draft while awaiting approval); never rendered.

@@ -58,6 +58,7 @@ def provision(template_path: Path, clients: dict[str, Any], stack_name: str = "d
     resources: dict[str, Any] = template["Resources"]
 
     # Queues that others name as dead-letter targets first, then the rest: order by dependency.
+    deferred: list[tuple[str, dict]] = []  # state machines: after the queues they name
     ordered = sorted(resources.items(), key=lambda kv: 0 if "RedrivePolicy" not in kv[1].get("Properties", {}) else 1)
     for logical, resource in ordered:
         kind, props = resource["Type"], resource.get("Properties", {})
@@ -67,8 +68,13 @@ def provision(template_path: Path, clients: dict[str, Any], stack_name: str = "d
             _create_queue(clients["sqs"], resolver, logical, props, stack_name)
         elif kind == "AWS::S3::Bucket":
             _create_bucket(clients["s3"], resolver, logical, props, stack_name)
+        elif kind in ("AWS::Serverless::StateMachine", "AWS::StepFunctions::StateMachine"):
+            deferred.append((logical, props))
         elif kind == "AWS::Serverless::LayerVersion":
             resolver.refs[logical] = f"arn:aws:lambda:{REGION}:{ACCOUNT}:layer:{logical}:1"
+
+    for logical, props in deferred:
+        _create_state_machine(clients["stepfunctions"], resolver, logical, props, stack_name)
 
     globals_env = template.get("Globals", {}).get("Function", {}).get("Environment", {}).get("Variables", {})
     global_timeout = template.get("Globals", {}).get("Function", {}).get("Timeout", 3)
@@ -167,6 +173,19 @@ def _create_bucket(client: Any, resolver: Resolver, logical: str, props: dict, s
             client.put_bucket_lifecycle_configuration(Bucket=name, LifecycleConfiguration={"Rules": rules})
     resolver.refs[logical] = name
     resolver.attributes[(logical, "Arn")] = f"arn:aws:s3:::{name}"
+
+
+def _create_state_machine(client: Any, resolver: Resolver, logical: str, props: dict, stack_name: str) -> None:
+    definition = json.dumps(props["Definition"])
+    for key, value in (props.get("DefinitionSubstitutions") or {}).items():
+        definition = definition.replace("${" + key + "}", str(resolver.resolve(value)))
+    name = str(resolver.resolve(props.get("Name") or _physical(stack_name, logical)))
+    arn = client.create_state_machine(
+        name=name, definition=definition, roleArn=f"arn:aws:iam::{ACCOUNT}:role/{name}", type=props.get("Type", "STANDARD")
+    )["stateMachineArn"]
+    resolver.refs[logical] = arn
+    resolver.attributes[(logical, "Arn")] = arn
+    resolver.attributes[(logical, "Name")] = name
 
 
 def _queue_url_from_arn(client: Any, arn: str) -> str:

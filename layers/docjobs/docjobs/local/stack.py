@@ -58,6 +58,11 @@ class LocalStack:
         self.emulator_port = self.emulator_port or free_port()
         self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=self.emulator_port, verbose=False)
         self._server.start()
+        # Let the emulator run Step Functions executions (it calls SQS and DynamoDB back on MOTO_PORT).
+        import urllib.request
+
+        config = json.dumps({"stepfunctions": {"execute_state_machine": True}}).encode()
+        urllib.request.urlopen(urllib.request.Request(f"{self.endpoint}/moto-api/config", data=config, method="POST"))
         # Every boto3 client in this process (handlers included) talks to the emulator.
         os.environ.update(
             {
@@ -84,7 +89,7 @@ class LocalStack:
         import boto3
 
         session = boto3.session.Session(region_name=REGION, **{k.lower(): v for k, v in LOCAL_CREDENTIALS.items()})
-        return {name: session.client(name, endpoint_url=self.endpoint) for name in ("dynamodb", "sqs", "s3")}
+        return {name: session.client(name, endpoint_url=self.endpoint) for name in ("dynamodb", "sqs", "s3", "stepfunctions")}
 
     def start_event_sources(self) -> None:
         assert self.stack is not None

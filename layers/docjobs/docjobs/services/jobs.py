@@ -54,6 +54,10 @@ def refund_items(c: Container, job: Job) -> list[dict[str, Any]]:
 def cancel_job(c: Container, principal: Principal, job_id: str) -> Job:
     job = get_owned_job(c, principal, job_id)
     require_transition(job.status, Status.CANCELLED, "cancel")
+    if job.job_type == "batch_parse":
+        from docjobs.services.batches import cancel_batch
+
+        return cancel_batch(c, job)
     now = c.now()
     try:
         return c.jobs.transition(
@@ -62,12 +66,22 @@ def cancel_job(c: Container, principal: Principal, job_id: str) -> Job:
             sources=CANCELLABLE,
             now=now,
             fields=finishing_fields(job.job_type, Status.CANCELLED, now),
-            also=refund_items(c, job),
+            also=refund_items(c, job) + parent_items(c, job, Status.CANCELLED),
         )
     except JobConflictError as conflict:  # it moved on between our read and our write
         current = Status(conflict.details["status"])
         require_transition(current, Status.CANCELLED, "cancel")
         raise
+
+
+def parent_items(c: Container, job: Job, outcome: Status, **summary: object) -> list[dict]:
+    """A batch child's outcome counted on its parent, in the same transaction as the child's change."""
+    if not job.parent_job_id:
+        return []
+    from docjobs.domain.batches import OUTCOME_COUNTER
+
+    counter = OUTCOME_COUNTER[outcome]
+    return [c.jobs.child_outcome_item(job.parent_job_id, counter, job.child_index, {"status": counter, **summary})]
 
 
 def fail_job(c: Container, job: Job, error: str) -> Job | None:
@@ -80,7 +94,7 @@ def fail_job(c: Container, job: Job, error: str) -> Job | None:
             sources=frozenset({Status.PENDING, Status.IN_PROGRESS}),
             now=now,
             fields=finishing_fields(job.job_type, Status.FAILED, now, error=error),
-            also=refund_items(c, job),
+            also=refund_items(c, job) + parent_items(c, job, Status.FAILED, error=error),
         )
     except (JobConflictError, JobNotFoundError):
         return None

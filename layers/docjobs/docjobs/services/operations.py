@@ -20,7 +20,7 @@ from docjobs.observability import logger, metrics
 from docjobs.services.auth import Principal
 from docjobs.services.chat import enqueue_job
 from docjobs.services.idempotency import create_once, fingerprint
-from docjobs.services.jobs import fail_job, finishing_fields, get_owned_job
+from docjobs.services.jobs import fail_job, finishing_fields, get_owned_job, parent_items
 from docjobs.services.sources import get_source
 
 INLINE_RESULT_BYTES = 256 * 1024  # larger results go to S3 (an item holds at most 400 KB)
@@ -156,7 +156,7 @@ def run_operation(c: Container, job: Job) -> Job | None:
     try:
         done = c.jobs.transition(job.job_id, Status.COMPLETED, sources=frozenset({Status.IN_PROGRESS}), now=now,
                                  fields=finishing_fields(job.job_type, Status.COMPLETED, now, result=result, progress=100),
-                                 also=also or None)  # fmt: skip
+                                 also=also + parent_items(c, job, Status.COMPLETED, parse_result_id=job.job_id) or None)  # fmt: skip
     except (JobConflictError, JobNotFoundError):
         return None
     metrics.add_metric(name="JobsCompleted", unit="Count", value=1)

@@ -5,13 +5,45 @@ from __future__ import annotations
 import time
 
 from docjobs.bootstrap import Container
-from docjobs.domain.jobs import AVAILABLE_OPERATIONS, Job, JobType, Status
+from docjobs.domain.jobs import AVAILABLE_OPERATIONS, Job, JobType, Operation, Status
 from docjobs.observability import logger
 from docjobs.services.jobs import fail_job
 
 
 class UnknownJobTypeError(Exception):
     pass
+
+
+class PoisonMessageError(ValueError):
+    """A message that is not a docjobs work message: it can never succeed."""
+
+
+def handle_message(c: Container, message: dict, *, receive_count: int = 1, max_receives: int = 5) -> None:
+    """One work message: run a job (answering the batch's task token once it has finished), or
+    one of the batch_parse state machine's requests."""
+    try:
+        action, job_id = message.get("action", "run"), message["job_id"]
+    except (KeyError, TypeError, AttributeError) as error:
+        raise PoisonMessageError(f"not a docjobs work message: {str(message)[:200]!r}") from error
+    token = message.get("task_token")
+    if action == "run":
+        run_job(c, job_id, receive_count=receive_count, max_receives=max_receives)
+        job = c.jobs.get(job_id, consistent=True)
+        if token and (job is None or job.status.is_terminal):
+            c.workflow.answer(token, {"job_id": job_id, "status": job.status.value if job else "gone"})
+    elif action in ("child_lost", "roll_up", "cancel_children"):
+        from docjobs.services import batches
+
+        if action == "child_lost":
+            batches.child_lost(c, job_id, str(message.get("error") or ""))
+        elif action == "roll_up":
+            batches.finish_batch(c, job_id)
+        else:
+            batches.cancel_children(c, job_id)
+        if token:
+            c.workflow.answer(token, {"job_id": job_id, "action": action})
+    else:
+        raise PoisonMessageError(f"unknown action {action!r}")
 
 
 def run_job(c: Container, job_id: str, *, receive_count: int = 1, max_receives: int = 5) -> Job | None:
@@ -35,6 +67,8 @@ def run_job(c: Container, job_id: str, *, receive_count: int = 1, max_receives: 
             from docjobs.services.chat_runner import run_chat
 
             outcome = run_chat(c, job)
+        elif job.job_type == Operation.BATCH_PARSE:
+            raise UnknownJobTypeError("a batch_parse job is run by its state machine, not by a work message")
         elif job.job_type in AVAILABLE_OPERATIONS or job.job_type == JobType.ATTACHMENT_PROCESSING:
             from docjobs.services.operations import run_operation
 

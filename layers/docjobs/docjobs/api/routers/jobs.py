@@ -7,7 +7,8 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from docjobs.api.deps import ContainerDep, PrincipalDep
-from docjobs.api.models import ApproveBody, ErrorBody, JobList, JobView
+from docjobs.api.models import ApproveBody, ChildJobList, ErrorBody, JobList, JobView
+from docjobs.api.routers.projects import child_page
 from docjobs.api.views import job_view
 from docjobs.services.chat import approve_changes
 from docjobs.services.jobs import cancel_job, get_owned_job, list_jobs
@@ -33,6 +34,19 @@ async def list_(
 async def get(job_id: str, c: ContainerDep, principal: PrincipalDep) -> JobView:
     job = get_owned_job(c, principal, job_id)
     return job_view(job, result_url(c, job))
+
+
+@router.get("/{job_id}/children", response_model=ChildJobList, responses=ERRORS,
+            summary="Page through a batch_parse job's children")  # fmt: skip
+async def children(
+    job_id: str,
+    c: ContainerDep,
+    principal: PrincipalDep,
+    limit: Annotated[int, Query(ge=1, le=100)] = 50,
+    cursor: Annotated[str | None, Query(max_length=2048)] = None,
+    status: Annotated[str | None, Query()] = None,
+) -> ChildJobList:
+    return child_page(c, get_owned_job(c, principal, job_id), limit=limit, cursor=cursor, status=status)
 
 
 @router.post(

@@ -9,6 +9,7 @@ from fastapi.responses import JSONResponse
 
 from docjobs.api.deps import ContainerDep, IdempotencyKey, ProjectId, ProjectPrincipalDep
 from docjobs.api.models import (
+    ChildJobList,
     CompleteUploadBody,
     ErrorBody,
     ProjectJob,
@@ -18,8 +19,12 @@ from docjobs.api.models import (
     UploadUrl,
     UploadUrlBody,
 )
-from docjobs.api.views import project_job_view
+from docjobs.api.views import child_view, project_job_view
+from docjobs.bootstrap import Container
+from docjobs.domain.errors import InvalidRequestError
+from docjobs.domain.jobs import Job
 from docjobs.domain.statuses import parse_status_filter
+from docjobs.services.batches import list_children, retry_failed, submit_batch
 from docjobs.services.jobs import cancel_job
 from docjobs.services.operations import get_project_job, result_url, submit_operation
 from docjobs.services.sources import add_source, complete_upload, get_source, start_upload
@@ -68,10 +73,23 @@ async def create_job(
     idempotency_key: IdempotencyKey = None,
     x_correlation_id: Annotated[str | None, Header(alias="X-Correlation-Id", max_length=128)] = None,
 ) -> JSONResponse:
-    job, replayed = submit_operation(
-        c, principal, project_id, operation=body.operation, source_id=body.source_id, options=body.options,
-        tags=body.tags, correlation_id=x_correlation_id or request.state.request_id, idempotency_key=idempotency_key,
-    )  # fmt: skip
+    correlation_id = x_correlation_id or request.state.request_id
+    if body.operation == "batch_parse":
+        if body.source_id:
+            raise InvalidRequestError("batch_parse takes source_ids (a list), not source_id.", field="source_id")
+        job, replayed = submit_batch(c, principal, project_id, source_ids=body.source_ids, options=body.options,
+                                     tags=body.tags, correlation_id=correlation_id, idempotency_key=idempotency_key)  # fmt: skip
+    else:
+        if body.source_ids is not None:
+            raise InvalidRequestError(f"{body.operation} takes one source_id; source_ids is for batch_parse.", field="source_ids")
+        job, replayed = submit_operation(
+            c, principal, project_id, operation=body.operation, source_id=body.source_id, options=body.options,
+            tags=body.tags, correlation_id=correlation_id, idempotency_key=idempotency_key,
+        )  # fmt: skip
+    return _accepted(request, project_id, job, replayed)
+
+
+def _accepted(request: Request, project_id: str, job: Job, replayed: bool) -> JSONResponse:
     headers = {"Location": f"{request.scope.get('root_path', '')}/v1/projects/{project_id}/jobs/{job.job_id}",
                "Retry-After": POLL_AFTER_SECONDS}  # fmt: skip
     if replayed:
@@ -102,6 +120,36 @@ async def list_jobs(
 async def get_job(project_id: ProjectId, job_id: str, c: ContainerDep, principal: ProjectPrincipalDep) -> ProjectJob:
     job = get_project_job(c, principal, project_id, job_id)
     return project_job_view(job, result_url(c, job))
+
+
+@router.get("/jobs/{job_id}/children", response_model=ChildJobList, responses=ERRORS,
+            summary="Page through a batch_parse job's children, in submission order")  # fmt: skip
+async def children(
+    project_id: ProjectId,
+    job_id: str,
+    c: ContainerDep,
+    principal: ProjectPrincipalDep,
+    limit: Annotated[int, Query(ge=1, le=100)] = 50,
+    cursor: Annotated[str | None, Query(max_length=2048)] = None,
+    status: Annotated[str | None, Query(description="Comma-separated statuses, in any API's words")] = None,
+) -> ChildJobList:
+    parent = get_project_job(c, principal, project_id, job_id)
+    return child_page(c, parent, limit=limit, cursor=cursor, status=status)
+
+
+def child_page(c: Container, parent: Job, *, limit: int, cursor: str | None, status: str | None) -> ChildJobList:
+    jobs, next_cursor = list_children(c, parent, limit=limit, cursor=cursor, statuses=parse_status_filter(status))
+    return ChildJobList(data=[child_view(j) for j in jobs], has_more=next_cursor is not None, next_cursor=next_cursor)
+
+
+@router.post("/jobs/{job_id}/retry-failed", status_code=202, response_model=ProjectJob,
+             responses={**ERRORS, 409: {"model": ErrorBody}},
+             summary="Start a new batch_parse over exactly the children of this finished batch that failed")  # fmt: skip
+async def retry(project_id: ProjectId, job_id: str, request: Request, c: ContainerDep, principal: ProjectPrincipalDep,
+                idempotency_key: IdempotencyKey = None) -> JSONResponse:  # fmt: skip
+    parent = get_project_job(c, principal, project_id, job_id)
+    job, replayed = retry_failed(c, principal, parent, correlation_id=request.state.request_id, idempotency_key=idempotency_key)
+    return _accepted(request, project_id, job, replayed)
 
 
 @router.post("/jobs/{job_id}/cancel", response_model=ProjectJob, responses={**ERRORS, 409: {"model": ErrorBody}},
