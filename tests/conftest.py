@@ -131,6 +131,32 @@ class Worker:
             total += n
         return total
 
+    def drain_until(self, condition, timeout: float = 30.0) -> None:
+        """Deliver messages until `condition()` holds: a state machine execution runs in its own
+        thread and sends its messages as it goes."""
+        import time
+
+        deadline = time.monotonic() + timeout
+        while not condition():
+            if time.monotonic() > deadline:
+                raise AssertionError("condition not reached before the timeout")
+            if self.poller.poll_once(wait_seconds=0) == 0:  # type: ignore[attr-defined]
+                time.sleep(0.05)
+
+    def receive_raw(self, max_wait: float = 10.0) -> list[dict]:
+        """Take messages off the queue without handling them (to redeliver them by hand)."""
+        import time
+
+        deadline = time.monotonic() + max_wait
+        while time.monotonic() < deadline:
+            poller = self.poller
+            messages = poller.sqs.receive_message(QueueUrl=poller.source.queue_url, MaxNumberOfMessages=10,  # type: ignore[attr-defined]
+                                                  AttributeNames=["All"]).get("Messages", [])  # fmt: skip
+            if messages:
+                return messages
+            time.sleep(0.05)
+        return []
+
     def invoke(self, bodies: list[str], receive_count: int = 1) -> dict:
         """Call the handler directly with an SQS event of `bodies` (for redelivery tests)."""
         from docjobs.local.runtime import LambdaContext, sqs_event
