@@ -25,7 +25,8 @@ def record_handler(record: SQSRecord) -> None:
         raise PoisonMessageError(f"not a docjobs work message: {record.body[:200]!r}") from error
     if isinstance(message, dict):
         logger.set_correlation_id(message.get("correlation_id"))  # the request that created the job
-        logger.append_keys(job_id=message.get("job_id"), action=message.get("action", "run"))
+        # Thread-local keys: the local stack runs several workers (and the API) in one process.
+        logger.thread_safe_append_keys(job_id=message.get("job_id"), action=message.get("action", "run"))
     receive_count = int(record.raw_event.get("attributes", {}).get("ApproximateReceiveCount", "1"))
     handle_message(get_container(), message, receive_count=receive_count, max_receives=MAX_RECEIVES)
 

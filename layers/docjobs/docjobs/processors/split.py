@@ -39,20 +39,27 @@ class Split:
         with ctx.steps.step("store_parts") as details:
             import pypdfium2 as pdfium
 
-            source = pdfium.PdfDocument(ctx.source.data)
-            try:
-                stem = ctx.source.filename.rsplit(".", 1)[0] or "document"
-                for number, (first, last) in enumerate(parts, start=1):
-                    part = pdfium.PdfDocument.new()
-                    part.import_pages(source, list(range(first - 1, last)))
-                    buffer = io.BytesIO()
-                    part.save(buffer)
-                    part.close()
-                    described = ctx.store_source(buffer.getvalue(), f"{stem}-part{number}-p{first}-{last}.pdf", "application/pdf")
-                    stored.append({"part": number, "page_start": first, "page_end": last, "page_count": last - first + 1,
-                                   "source_id": described["id"], "filename": described["filename"], "size": described["size"]})  # fmt: skip
-            finally:
-                source.close()
+            from docjobs.processors.formats.pdf import PDFIUM_LOCK, open_pdf
+
+            stem = ctx.source.filename.rsplit(".", 1)[0] or "document"
+            blobs = []
+            with PDFIUM_LOCK:
+                source = open_pdf(ctx.source.data)
+                try:
+                    for first, last in parts:
+                        part = pdfium.PdfDocument.new()
+                        part.import_pages(source, list(range(first - 1, last)))
+                        buffer = io.BytesIO()
+                        part.save(buffer)
+                        part.close()
+                        blobs.append(buffer.getvalue())
+                finally:
+                    source.close()
+            # Stored outside the lock: S3 and DynamoDB writes need no PDFium.
+            for number, ((first, last), blob) in enumerate(zip(parts, blobs, strict=True), start=1):
+                described = ctx.store_source(blob, f"{stem}-part{number}-p{first}-{last}.pdf", "application/pdf")
+                stored.append({"part": number, "page_start": first, "page_end": last, "page_count": last - first + 1,
+                               "source_id": described["id"], "filename": described["filename"], "size": described["size"]})  # fmt: skip
             details["stored"] = len(stored)
         method = "ranges" if ctx.options.get("ranges") else "detected"
         return {"document": document_info(ctx, parsed), "parts": stored, "method": method, "warnings": parsed.warnings}

@@ -5,6 +5,7 @@ where paragraphs end."""
 from __future__ import annotations
 
 import re
+import threading
 from collections import Counter
 from dataclasses import dataclass
 
@@ -12,6 +13,10 @@ import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
 
 from docjobs.processors.model import Block, DocumentError, Page, ParsedDocument
+
+# PDFium is not thread-safe: every use of it in this process holds this lock. (A Lambda container
+# handles one event at a time; the local stack runs several workers as threads in one process.)
+PDFIUM_LOCK = threading.RLock()
 
 _BULLET = re.compile(r"^(?:[•◦▪‣\-–*·]|\(?\d{1,3}[.)]|[a-z][.)])\s+")
 _METADATA_KEYS = {"Title": "title", "Author": "author", "Subject": "subject", "Keywords": "keywords",
@@ -28,17 +33,23 @@ class _Line:
 
 
 def parse_pdf(data: bytes) -> ParsedDocument:
+    with PDFIUM_LOCK:
+        pdf = open_pdf(data)
+        try:
+            return _parse(pdf)
+        finally:
+            pdf.close()
+
+
+def open_pdf(data: bytes) -> pdfium.PdfDocument:
+    """Open a PDF (hold PDFIUM_LOCK), turning PDFium's refusals into clear DocumentErrors."""
     try:
-        pdf = pdfium.PdfDocument(data)
+        return pdfium.PdfDocument(data)
     except pdfium.PdfiumError as error:
         message = str(error)
         if "password" in message.lower():
             raise DocumentError("The PDF is encrypted (password protected); send an unlocked copy.", code="encrypted_document") from None
         raise DocumentError(f"The PDF could not be read; it may be corrupt ({message}).", code="corrupt_document") from None
-    try:
-        return _parse(pdf)
-    finally:
-        pdf.close()
 
 
 def _parse(pdf: pdfium.PdfDocument) -> ParsedDocument:
