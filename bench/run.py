@@ -1,14 +1,18 @@
 """`make bench`: measured figures, each side by side with its baseline in the same run.
 
-Parse throughput: docjobs' full structured parse (pages, blocks, headings, Markdown, chunks)
-against pypdf's plain text extraction, pages per second, median of several runs.
-Writes a Markdown table to the terminal and JSON to bench/results/latest.json.
+1. Parse throughput: docjobs' full structured parse (pages, blocks, headings, Markdown, chunks)
+   against pypdf's plain text extraction, pages per second, median of several runs.
+2. batch_parse on the local stack at 10, 100 and 1,000 children: wall time, and the DynamoDB calls
+   one progress poll makes, against the 10-child batch's (the baseline: it must not grow).
+Writes Markdown tables to the terminal and JSON to bench/results/latest.json.
+`BENCH_BATCH_SIZES=10,100` runs fewer batch sizes.
 """
 
 from __future__ import annotations
 
 import io
 import json
+import os
 import platform
 import statistics
 import sys
@@ -57,8 +61,13 @@ def main() -> int:
     baseline = pages_per_second(pypdf_text, documents, pages)
     rows = [{"benchmark": "parse throughput (pages/s)", "docjobs": round(ours, 1), "baseline": "pypdf extract_text",
              "baseline_value": round(baseline, 1), "ratio": round(ours / baseline, 2)}]  # fmt: skip
+    from bench.batches import run as run_batches
+
+    sizes = tuple(int(n) for n in os.environ.get("BENCH_BATCH_SIZES", "10,100,1000").split(","))
+    batches = run_batches(sizes)
     report = {"python": platform.python_version(), "machine": platform.machine(), "runs": RUNS,
-              "corpus": {name: len(parse_bytes(d).pages) for name, d in documents.items()}, "results": rows}  # fmt: skip
+              "corpus": {name: len(parse_bytes(d).pages) for name, d in documents.items()}, "results": rows,
+              "batches": batches}  # fmt: skip
     out = Path(__file__).parent / "results" / "latest.json"
     out.parent.mkdir(exist_ok=True)
     out.write_text(json.dumps(report, indent=2))
@@ -67,6 +76,13 @@ def main() -> int:
     print("|---|---|---|---|---|")
     for r in rows:
         print(f"| {r['benchmark']} | {r['docjobs']} | {r['baseline']} | {r['baseline_value']} | {r['ratio']}x |")
+    base_calls = sum(batches[0]["dynamodb_calls_per_poll"].values())
+    print("\n| batch_parse children | outcome | wall time (s) | children/s | DynamoDB calls per poll | vs 10-child poll |")
+    print("|---|---|---|---|---|---|")
+    for b in batches:
+        calls = b["dynamodb_calls_per_poll"]
+        print(f"| {b['children']} | {b['status']} | {b['wall_s']} | {b['children_per_s']} | "
+              f"{', '.join(f'{n} {op}' for op, n in calls.items())} | {sum(calls.values()) / base_calls:.2f}x |")
     print(f"\nwritten to {out}")
     return 0
 

@@ -1,15 +1,21 @@
 """Fidelity fixes for the in-process AWS emulator (moto).
 
-DynamoDB checks a condition and writes an item as one atomic step; moto does not lock, so two
-threads can both pass a condition and both write. Our correctness rests on that atomicity
-(cancel vs. complete, two approvals), so the local stack and the tests serialise moto's
-DynamoDB item operations with one lock, as DynamoDB itself serialises writes to an item.
+1. Atomicity. DynamoDB checks a condition and writes an item as one atomic step; moto does not
+   lock, so two threads can both pass a condition and both write. Our correctness rests on that
+   atomicity (cancel vs. complete, two approvals), so the local stack and the tests serialise
+   moto's DynamoDB item operations with one lock, as DynamoDB itself serialises writes to an item.
+2. Transaction cost. For rollback, moto deep-copies every table a transaction touches, so each
+   transaction costs time in proportion to everything stored: a batch whose children each commit
+   one slowed to a crawl. Here a transaction snapshots only the items it touches, and puts those
+   back if it is cancelled; what it costs then depends on the transaction, as in DynamoDB.
 """
 
 from __future__ import annotations
 
+import copy
 import functools
 import threading
+from typing import Any
 
 _LOCK = threading.RLock()
 _OPERATIONS = (
@@ -18,9 +24,70 @@ _OPERATIONS = (
 )  # fmt: skip
 
 
+class _NoTableCopies:
+    """Stands in for the `copy` module inside moto's DynamoDB models: tables are not copied
+    (transactions snapshot their own items instead); anything else is copied as before."""
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(copy, name)
+
+    @staticmethod
+    def deepcopy(value: Any, memo: Any = None) -> Any:
+        from moto.dynamodb.models.table import Table
+
+        return value if isinstance(value, Table) else copy.deepcopy(value, memo)
+
+
+def _touched_keys(backend: Any, transact_items: list[dict[str, Any]]) -> list[tuple[str, dict[str, Any]]]:
+    keys = []
+    for entry in transact_items:
+        _, op = next(iter(entry.items()))
+        table_name = op.get("TableName")
+        if not table_name or table_name not in backend.tables:
+            continue
+        if "Item" in op:
+            table = backend.tables[table_name]
+            key = {table.hash_key_attr: op["Item"][table.hash_key_attr]}
+            if table.range_key_attr is not None and table.range_key_attr in op["Item"]:
+                key[table.range_key_attr] = op["Item"][table.range_key_attr]
+        else:
+            key = op.get("Key")
+        if key:
+            keys.append((table_name, key))
+    return keys
+
+
+def _item_level_transactions(original: Any) -> Any:
+    @functools.wraps(original)
+    def transact_write_items(self: Any, transact_items: list[dict[str, Any]]) -> None:
+        snapshots = []
+        for table_name, key in _touched_keys(self, transact_items):
+            try:
+                current = self.get_item(table_name, key)
+            except Exception:  # an invalid key: moto's own validation reports it
+                continue
+            snapshots.append((table_name, key, copy.deepcopy(current.to_json()["Attributes"]) if current else None))
+        try:
+            return original(self, transact_items)
+        except Exception:
+            for table_name, key, attributes in reversed(snapshots):
+                if attributes is None:
+                    if self.get_item(table_name, key) is not None:
+                        self.delete_item(table_name, key)
+                else:
+                    self.put_item(table_name, attributes)
+            raise
+
+    return transact_write_items
+
+
 def make_dynamodb_atomic() -> None:
+    import moto.dynamodb.models as models
     from moto.dynamodb.models import DynamoDBBackend
 
+    if not isinstance(models.copy, _NoTableCopies):
+        models.copy = _NoTableCopies()  # type: ignore[assignment]
+        DynamoDBBackend.transact_write_items = _item_level_transactions(DynamoDBBackend.transact_write_items)  # type: ignore[method-assign]
     for name in _OPERATIONS:
         original = getattr(DynamoDBBackend, name)
         if getattr(original, "_docjobs_atomic", False):

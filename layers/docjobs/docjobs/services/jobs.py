@@ -84,8 +84,9 @@ def parent_items(c: Container, job: Job, outcome: Status, **summary: object) -> 
     return [c.jobs.child_outcome_item(job.parent_job_id, counter, job.child_index, {"status": counter, **summary})]
 
 
-def fail_job(c: Container, job: Job, error: str) -> Job | None:
-    """Fail a pending or running job with `error`; None if it had already left those statuses."""
+def fail_job(c: Container, job: Job, error: str, history: list[dict] | None = None) -> Job | None:
+    """Fail a pending or running job with `error` (and the steps it ran that are not yet in its
+    history); None if it had already left those statuses."""
     now = c.now()
     try:
         return c.jobs.transition(
@@ -94,6 +95,7 @@ def fail_job(c: Container, job: Job, error: str) -> Job | None:
             sources=frozenset({Status.PENDING, Status.IN_PROGRESS}),
             now=now,
             fields=finishing_fields(job.job_type, Status.FAILED, now, error=error),
+            append={"history": history} if history else None,
             also=refund_items(c, job) + parent_items(c, job, Status.FAILED, error=error),
         )
     except (JobConflictError, JobNotFoundError):

@@ -7,6 +7,7 @@ the job item is stored in S3 and the job then carries a summary and a short-live
 from __future__ import annotations
 
 import json
+import time
 from typing import Any
 
 from pydantic import ValidationError
@@ -103,6 +104,30 @@ class _Stopped(Exception):
     """The job left in_progress (cancelled) while it ran."""
 
 
+class _Timeline:
+    """The job's history as the worker runs it. Steps are written at most once a second (a poll
+    sees a long parse move on); the rest go in with the job's final write, so a quick job makes
+    one write for its whole timeline."""
+
+    FLUSH_SECONDS = 1.0
+
+    def __init__(self, c: Container, job_id: str) -> None:
+        self.c, self.job_id = c, job_id
+        self.pending: list[dict[str, Any]] = []
+        self.flushed_at = time.monotonic()
+
+    def record(self, event: dict[str, Any]) -> None:
+        self.pending.append(event)
+        if time.monotonic() - self.flushed_at >= self.FLUSH_SECONDS:
+            if not self.c.jobs.append_history(self.job_id, self.pending, clock.iso(self.c.now())):
+                raise _Stopped()  # cancelled meanwhile: stop working on it
+            self.pending, self.flushed_at = [], time.monotonic()
+
+    def unwritten(self) -> list[dict[str, Any]]:
+        events, self.pending = self.pending, []
+        return events
+
+
 def run_operation(c: Container, job: Job) -> Job | None:
     from docjobs.processors.base import OperationContext, SourceFile, Steps
     from docjobs.processors.model import DocumentError
@@ -117,11 +142,8 @@ def run_operation(c: Container, job: Job) -> Job | None:
     except (JobConflictError, JobNotFoundError):
         return None
 
-    def record(event: dict[str, Any]) -> None:
-        if not c.jobs.append_history(job.job_id, [event], clock.iso(c.now())):
-            raise _Stopped()
-
-    steps = Steps(record, c.now)
+    timeline = _Timeline(c, job.job_id)
+    steps = Steps(timeline.record, c.now)
     # Where the source lives: the job's project, or (attachments) its session's scope.
     owner, project_id = job.owner, job.request.get("source_scope") or job.project_id or ""
     try:
@@ -151,11 +173,12 @@ def run_operation(c: Container, job: Job) -> Job | None:
         return None
     except DocumentError as error:
         logger.info("document rejected", extra={"job_id": job.job_id, "reason": error.code})
-        return fail_job(c, job, str(error))
+        return fail_job(c, job, str(error), history=timeline.unwritten())
     now = c.now()
     try:
         done = c.jobs.transition(job.job_id, Status.COMPLETED, sources=frozenset({Status.IN_PROGRESS}), now=now,
                                  fields=finishing_fields(job.job_type, Status.COMPLETED, now, result=result, progress=100),
+                                 append={"history": timeline.unwritten()},
                                  also=also + parent_items(c, job, Status.COMPLETED, parse_result_id=job.job_id) or None)  # fmt: skip
     except (JobConflictError, JobNotFoundError):
         return None
