@@ -179,16 +179,7 @@ class DynamoJobRepository:
 
     def append_history(self, job_id: str, events: list[dict[str, Any]], now_iso: str) -> bool:
         """Add steps to a running job's timeline; False when it is no longer running."""
-        update = UpdateBuilder().append("history", events).set("updated_at", now_iso)
-        update.names["#status"] = "status"
-        condition = f"#status = {update.value(Status.IN_PROGRESS.value)}"
-        try:
-            self.client.update_item(TableName=self.table, Key=job_key(job_id), **update.params(condition))
-            return True
-        except ClientError as error:
-            if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
-                return False
-            raise
+        return self._update_running(job_id, UpdateBuilder().append("history", events).set("updated_at", now_iso))
 
     def list_for_owner(
         self, owner: Owner, *, limit: int, cursor: str | None, now: float
@@ -361,6 +352,10 @@ class DynamoJobRepository:
         update = UpdateBuilder().set("progress", progress).set("updated_at", now_iso)
         if note:
             update.append("metadata.intermediate_responses", [note])
+        return self._update_running(job_id, update)
+
+    def _update_running(self, job_id: str, update: UpdateBuilder) -> bool:
+        """Apply `update` only while the job is in progress; False once it is not."""
         update.names["#status"] = "status"
         condition = f"#status = {update.value(Status.IN_PROGRESS.value)}"
         try:

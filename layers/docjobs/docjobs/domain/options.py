@@ -5,7 +5,16 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictStr, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 
 class Options(BaseModel):
@@ -88,6 +97,11 @@ OPTIONS_FOR: dict[str, type[Options]] = {
     "classify": ClassifyOptions,
     "split": SplitOptions,
 }
+
+
+def describe(error: ValidationError) -> str:
+    """A validation error as one readable line: where, and what is wrong."""
+    return "; ".join(f"{'.'.join(str(p) for p in e['loc']) or 'options'}: {e['msg']}" for e in error.errors()[:5])
 
 
 def normalize_options(operation: str, raw: dict[str, Any]) -> dict[str, Any]:

@@ -7,6 +7,7 @@ so the parent's `progress` is right at every moment and costs one item read what
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -22,7 +23,7 @@ from docjobs.domain.errors import (
     SourceNotFoundError,
 )
 from docjobs.domain.jobs import Job, Operation, Status, new_job_id
-from docjobs.domain.options import ChunkOptions
+from docjobs.domain.options import ChunkOptions, describe
 from docjobs.observability import logger, metrics
 from docjobs.services.auth import Principal
 from docjobs.services.idempotency import create_once, fingerprint
@@ -54,14 +55,13 @@ def submit_batch(
     if len(source_ids) > MAX_CHILDREN:
         raise InvalidRequestError(f"A batch holds at most {MAX_CHILDREN} sources; this one has {len(source_ids)}.",
                                   field="source_ids")  # fmt: skip
-    duplicates = sorted({s for s in source_ids if source_ids.count(s) > 1}) if len(set(source_ids)) != len(source_ids) else []
+    duplicates = sorted(s for s, n in Counter(source_ids).items() if n > 1)
     if duplicates:
         raise InvalidRequestError(f"Duplicate source ids: {', '.join(duplicates[:10])}.", field="source_ids")
     try:
         parsed_options = BatchOptions.model_validate(options)
     except ValidationError as error:
-        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc']) or 'options'}: {e['msg']}" for e in error.errors()[:5])
-        raise InvalidRequestError(f"Invalid options for batch_parse: {problems}", field="options") from None
+        raise InvalidRequestError(f"Invalid options for batch_parse: {describe(error)}", field="options") from None
     sources = c.sources.get_many(principal.owner, project_id, [s for s in source_ids if s.startswith("src_")])
     missing = [s for s in source_ids if s not in sources]
     if missing:

@@ -16,7 +16,7 @@ from docjobs.bootstrap import Container
 from docjobs.domain import clock
 from docjobs.domain.errors import InvalidRequestError, JobConflictError, JobNotFoundError
 from docjobs.domain.jobs import AVAILABLE_OPERATIONS, Job, JobType, Owner, Status, new_job_id
-from docjobs.domain.options import normalize_options
+from docjobs.domain.options import describe, normalize_options
 from docjobs.observability import logger, metrics
 from docjobs.services.auth import Principal
 from docjobs.services.chat import enqueue_job
@@ -48,8 +48,7 @@ def submit_operation(
     try:
         normalized = normalize_options(operation, options)
     except ValidationError as error:
-        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc']) or 'options'}: {e['msg']}" for e in error.errors()[:5])
-        raise InvalidRequestError(f"Invalid options for {operation}: {problems}", field="options") from None
+        raise InvalidRequestError(f"Invalid options for {operation}: {describe(error)}", field="options") from None
     if not source_id:
         raise InvalidRequestError(f"{operation} needs a source_id (upload the file to /files first).", field="source_id")
     source = get_source(c, principal, project_id, source_id)
