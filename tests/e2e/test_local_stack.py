@@ -128,3 +128,24 @@ def test_project_jobs_over_the_local_stack(local_stack):
     assert requests.put(ticket["upload_url"], data=b"Hello from a presigned upload.", headers=ticket["headers"]).status_code == 200
     done = requests.post(local_stack.base_url + ticket["complete_url"], headers=headers, json={"filename": "hello.txt"})
     assert done.status_code == 201 and done.json()["size"] == 30
+
+
+def test_batch_parse_runs_the_state_machine_on_the_local_stack(local_stack):
+    from tests import documents
+
+    base = f"{local_stack.base_url}/v1/projects/e2e-batch"
+    headers = {"x-api-key": local_stack.keys[0], "x-selected-account-id": "org-local-1"}
+    files = [("a.pdf", documents.report_pdf(1, 1)), ("b.pdf", documents.report_pdf(2, 1)), ("bad.pdf", documents.corrupt_pdf())]
+    ids = [requests.post(f"{base}/files", headers=headers, files={"file": (n, d, "application/pdf")}).json()["id"] for n, d in files]
+    created = requests.post(f"{base}/jobs", headers=headers, json={"operation": "batch_parse", "source_ids": ids})
+    assert created.status_code == 202
+    location = local_stack.base_url + created.headers["Location"]
+    deadline = time.monotonic() + 60
+    while (job := requests.get(location, headers=headers).json())["status"] == "running":
+        progress = job["progress"]
+        assert progress["succeeded"] + progress["failed"] + progress["cancelled"] + progress["pending"] == 3
+        assert time.monotonic() < deadline
+        time.sleep(0.2)
+    assert job["status"] == "partially_succeeded"
+    assert (job["progress"]["succeeded"], job["progress"]["failed"], job["progress"]["pending"]) == (2, 1, 0)
+    assert [h["step"] for h in job["history"]] == ["fan_out", "roll_up"]
