@@ -126,6 +126,19 @@ class DynamoJobRepository:
         item = self.client.get_item(TableName=self.table, Key=job_key(job_id), ConsistentRead=consistent).get("Item")
         return self._load(item) if item else None
 
+    def get_many(self, job_ids: list[str]) -> dict[str, Job]:
+        """The jobs that exist among `job_ids`: BatchGetItem, 100 keys a call, one item read each."""
+        found: dict[str, Job] = {}
+        for start in range(0, len(job_ids), 100):
+            request: dict[str, Any] = {self.table: {"Keys": [job_key(j) for j in job_ids[start : start + 100]]}}
+            while request:
+                response = self.client.batch_get_item(RequestItems=request)
+                for item in response.get("Responses", {}).get(self.table, []):
+                    job = self._load(item)
+                    found[job.job_id] = job
+                request = response.get("UnprocessedKeys") or {}
+        return found
+
     def _load(self, item: dict[str, dict]) -> Job:
         values = from_item(item)
         if key := values.get("payload_key"):

@@ -18,6 +18,7 @@ STATUS_FOR: dict[type[e.DocjobsError], int] = {
     e.JobNotFoundError: 404,
     e.SourceNotFoundError: 404,
     e.JobConflictError: 409,
+    e.JobNotFinishedError: 409,
     e.IdempotencyConflictError: 409,
     e.PayloadTooLargeError: 413,
     e.InvalidRequestError: 422,

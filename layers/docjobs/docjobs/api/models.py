@@ -144,6 +144,22 @@ class ErrorBody(BaseModel):
     error: ErrorDetail
 
 
+class JobStatusEntry(BaseModel):
+    job_id: str
+    job_type: str | None = None
+    status: str | None = None
+    created_at: str | None = None
+    updated_at: str | None = None
+    progress: int | None = None
+    batch: dict[str, Any] | None = None
+    error: str | ErrorDetail | None = Field(default=None, description="A failed job's error, or why this id has no status")
+
+
+class JobStatuses(BaseModel):
+    jobs: list[JobStatusEntry]
+    summary: dict[str, Any]
+
+
 # -- the project-scoped API (project-jobs seed) -------------------------------------------------
 
 PROJECT_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._\-]{0,127}$"

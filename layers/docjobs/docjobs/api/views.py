@@ -7,8 +7,8 @@ from typing import Any
 from docjobs.api.models import ChildJob, JobView, ProjectJob
 from docjobs.domain.batches import Counters
 from docjobs.domain.jobs import Job, Status
+from docjobs.domain.statuses import chat_api_status
 
-CHAT_API_STATUS = {Status.PARTIALLY_COMPLETED: "completed"}
 PROJECT_API_STATUS = {
     Status.PENDING: "pending",
     Status.IN_PROGRESS: "running",
@@ -69,7 +69,7 @@ def job_view(job: Job, result_url: str | None = None) -> JobView:
         job_id=job.job_id,
         session_id=job.session_id,
         job_type=job.job_type,
-        status=CHAT_API_STATUS.get(job.status, job.status.value),
+        status=chat_api_status(job.status),
         created_at=job.created_at,
         updated_at=job.updated_at,
         progress=Counters.of(job.batch).percent_done if job.batch else job.progress,

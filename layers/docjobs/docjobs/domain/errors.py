@@ -30,6 +30,12 @@ class SourceNotFoundError(DocjobsError):
     code = "source_not_found"
 
 
+class JobNotFinishedError(DocjobsError):
+    """The job has no result (yet): it is still running, or it failed or was cancelled."""
+
+    code = "job_not_finished"
+
+
 class JobConflictError(DocjobsError):
     """The job is not in a status that allows the request (cancel a completed job, approve twice)."""
 

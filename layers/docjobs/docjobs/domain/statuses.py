@@ -21,6 +21,11 @@ FILTER_WORDS: dict[str, list[Status]] = {
 }
 
 
+def chat_api_status(status: Status) -> str:
+    """A status in the chat-jobs API's words (it has no partial success)."""
+    return "completed" if status is Status.PARTIALLY_COMPLETED else status.value
+
+
 def parse_status_filter(raw: str | None) -> list[str] | None:
     """Comma-separated status words -> the internal statuses they mean (None: no filter)."""
     if not raw:

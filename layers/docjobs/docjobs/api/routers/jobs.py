@@ -4,15 +4,17 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Response
+from fastapi.responses import JSONResponse, StreamingResponse
 
 from docjobs.api.deps import ContainerDep, PrincipalDep
-from docjobs.api.models import ApproveBody, ChildJobList, ErrorBody, JobList, JobView
+from docjobs.api.models import ApproveBody, ChildJobList, ErrorBody, JobList, JobStatuses, JobView
 from docjobs.api.routers.projects import child_page
 from docjobs.api.views import job_view
 from docjobs.services.chat import approve_changes
 from docjobs.services.jobs import cancel_job, get_owned_job, list_jobs
 from docjobs.services.operations import result_url
+from docjobs.services.results import get_result, status_of_many, summarize
 
 router = APIRouter(prefix="/v1/jobs", tags=["jobs"])
 
@@ -28,6 +30,27 @@ async def list_(
 ) -> JobList:
     page = list_jobs(c, principal, limit=limit, cursor=cursor)
     return JobList(jobs=[job_view(j) for j in page.jobs], has_more=page.next_cursor is not None, next_cursor=page.next_cursor)
+
+
+@router.get("/status", response_model=JobStatuses, responses={**ERRORS, 422: {"model": ErrorBody}},
+            summary="The status of many jobs in one call (up to 100 ids)")  # fmt: skip
+async def statuses(
+    c: ContainerDep,
+    principal: PrincipalDep,
+    ids: Annotated[str, Query(description="Comma-separated job ids (at most 100)", max_length=4000)],
+    include_progress: Annotated[bool, Query(description="Include progress (and batch counters)")] = False,
+) -> JobStatuses:
+    entries = status_of_many(c, principal, ids.split(","), include_progress=include_progress)
+    return JobStatuses(jobs=entries, summary=summarize(entries))  # type: ignore[arg-type]
+
+
+@router.get("/{job_id}/result", responses={**ERRORS, 409: {"model": ErrorBody}},
+            summary="The whole result of a finished job (streamed from S3 when large)")  # fmt: skip
+async def result(job_id: str, c: ContainerDep, principal: PrincipalDep) -> Response:
+    found = get_result(c, principal, job_id)
+    if found.s3_key:
+        return StreamingResponse(c.blobs.stream(found.s3_key), media_type="application/json")
+    return JSONResponse(found.inline)
 
 
 @router.get("/{job_id}", response_model=JobView, responses=ERRORS, summary="Status and details of an async job")
