@@ -67,7 +67,7 @@ def test_a_redelivered_message_makes_one_result_and_counts_usage_once(container,
 
 def test_a_message_redelivered_while_the_job_is_in_progress_finishes_it_once(container, principal, worker):
     job = submit(container, principal)
-    container.jobs.transition(job.job_id, Status.IN_PROGRESS, sources={Status.PENDING}, now=container.now(),
+    container.jobs.transition(job, Status.IN_PROGRESS, sources={Status.PENDING}, now=container.now(),
                               fields={"progress": 5})  # fmt: skip  # a worker that died mid-job
     worker.drain()
     done = get_owned_job(container, principal, job.job_id)

@@ -5,6 +5,7 @@ Item shape (never leaves this module; the API renders views of `Job`):
     gsi1pk = "<owner key>", gsi1sk = "<created_at>#<job_id>"   (ByOwner index: list newest first)
     gsi2pk = "<owner key>#<project_id>", gsi2sk = as gsi1sk      (ByProject index: project jobs only)
     gsi3pk = "<parent job id>", gsi3sk = "<child index, 6 digits>"  (ByParent index: a batch's children)
+    gsi4pk = "<status>#<shard>", gsi4sk = "<updated_at of the last status change>"  (ByStatus index: the sweeper)
     expires_at: epoch seconds, the table's TTL attribute
 Large payloads (result, pending changes, the engine's draft) move to S3 when they would not fit
 an item (400 KB); the item then names them in `payload_key`/`payload_paths`.
@@ -17,6 +18,7 @@ import binascii
 import json
 import time
 import uuid
+import zlib
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -24,6 +26,7 @@ from botocore.exceptions import ClientError
 from docjobs.adapters.blobs import S3BlobStore
 from docjobs.adapters.dynamo import UpdateBuilder, from_item, serialize, to_item
 from docjobs.domain.batches import CHILD_JOBS_HEAD
+from docjobs.domain.clock import iso
 from docjobs.domain.errors import InvalidRequestError, JobConflictError, JobNotFoundError
 from docjobs.domain.jobs import Job, Owner, Status
 
@@ -126,6 +129,21 @@ class DynamoJobRepository:
         item = self.client.get_item(TableName=self.table, Key=job_key(job_id), ConsistentRead=consistent).get("Item")
         return self._load(item) if item else None
 
+    def stale(self, status: Status, updated_before: str, limit: int = 100) -> list[Job]:
+        """Jobs in `status` not updated since `updated_before`, oldest first: one small Query per
+        shard of the ByStatus index (the sweeper's question; never a table scan)."""
+        found: list[Job] = []
+        for shard in range(STATUS_SHARDS):
+            page = self.client.query(
+                TableName=self.table,
+                IndexName="ByStatus",
+                KeyConditionExpression="gsi4pk = :partition AND gsi4sk < :before",
+                ExpressionAttributeValues={":partition": {"S": f"{status.value}#{shard}"}, ":before": {"S": updated_before}},
+                Limit=limit,
+            )
+            found += [self._load(item) for item in page.get("Items", [])]
+        return sorted(found, key=lambda j: j.updated_at)[:limit]
+
     def get_many(self, job_ids: list[str]) -> dict[str, Job]:
         """The jobs that exist among `job_ids`: BatchGetItem, 100 keys a call, one item read each."""
         found: dict[str, Job] = {}
@@ -192,7 +210,8 @@ class DynamoJobRepository:
 
     def append_history(self, job_id: str, events: list[dict[str, Any]], now_iso: str) -> bool:
         """Add steps to a running job's timeline; False when it is no longer running."""
-        return self._update_running(job_id, UpdateBuilder().append("history", events).set("updated_at", now_iso))
+        update = UpdateBuilder().append("history", events).set("updated_at", now_iso).set("gsi4sk", now_iso)
+        return self._update_running(job_id, update)
 
     def list_for_owner(
         self, owner: Owner, *, limit: int, cursor: str | None, now: float
@@ -228,6 +247,8 @@ class DynamoJobRepository:
             sk="JOB",
             gsi1pk=job.owner.key,
             gsi1sk=f"{job.created_at}#{job.job_id}",
+            gsi4pk=status_partition(job.status, job.job_id),
+            gsi4sk=job.updated_at,
         )
         if job.project_id and not job.parent_job_id:  # children are listed under their parent, not the project
             values.update(gsi2pk=project_partition(job.owner, job.project_id), gsi2sk=f"{job.created_at}#{job.job_id}")
@@ -300,7 +321,7 @@ class DynamoJobRepository:
 
     def transition(
         self,
-        job_id: str,
+        job: Job,
         target: Status,
         *,
         sources: frozenset[Status] | set[Status],
@@ -316,8 +337,12 @@ class DynamoJobRepository:
         the session's new document version). Raises JobConflictError when the job is in another
         status (naming it), JobNotFoundError when it is gone or expired.
         """
+        job_id = job.job_id
+        fields = fields or {}
         update = UpdateBuilder().set("status", target.value)
-        for path, value in self._offload(job_id, fields or {}).items():
+        # Keep the ByStatus index on the job's new status and the time of this change.
+        update.set("gsi4pk", status_partition(target, job_id)).set("gsi4sk", fields.get("updated_at") or iso(now))
+        for path, value in self._offload(job_id, fields).items():
             update.set(path, value)
         for path, amount in (add or {}).items():
             update.add(path, amount)
@@ -362,7 +387,8 @@ class DynamoJobRepository:
 
     def record_progress(self, job_id: str, progress: int, note: dict[str, Any] | None, now_iso: str) -> bool:
         """Progress of a running job; False when it is no longer in progress (e.g. cancelled)."""
-        update = UpdateBuilder().set("progress", progress).set("updated_at", now_iso)
+        # gsi4sk too: a job that makes progress is not stale, whenever its status last changed.
+        update = UpdateBuilder().set("progress", progress).set("updated_at", now_iso).set("gsi4sk", now_iso)
         if note:
             update.append("metadata.intermediate_responses", [note])
         return self._update_running(job_id, update)
@@ -403,6 +429,13 @@ class DynamoJobRepository:
 def encode_cursor(last_evaluated_key: dict[str, dict]) -> str:
     plain = {k: v["S"] for k, v in last_evaluated_key.items()}
     return base64.urlsafe_b64encode(json.dumps(plain, separators=(",", ":")).encode()).decode().rstrip("=")
+
+
+STATUS_SHARDS = 8  # spreads the many jobs of one status over partitions of the ByStatus index
+
+
+def status_partition(status: Status, job_id: str) -> str:
+    return f"{status.value}#{zlib.crc32(job_id.encode()) % STATUS_SHARDS}"
 
 
 def project_partition(owner: Owner, project_id: str) -> str:

@@ -122,7 +122,7 @@ def _start(c: Container, parent: Job, child_ids: list[str], concurrency: int) ->
              "status": "succeeded", "details": {"children": len(child_ids), "max_concurrency": concurrency,
                                                 "execution_arn": execution}}  # fmt: skip
     return c.jobs.transition(
-        parent.job_id, Status.IN_PROGRESS, sources=frozenset({Status.PENDING}), now=now,
+        parent, Status.IN_PROGRESS, sources=frozenset({Status.PENDING}), now=now,
         fields={"updated_at": clock.iso(now), "started_at": clock.iso(now), "internal.execution_arn": execution},
         append={"history": [event]},
     )  # fmt: skip
@@ -133,7 +133,7 @@ def cancel_batch(c: Container, parent: Job) -> Job:
     (each with its counter update, so children that finished meanwhile keep their results)."""
     now = c.now()
     cancelled = c.jobs.transition(
-        parent.job_id, Status.CANCELLED, sources=frozenset({Status.PENDING, Status.IN_PROGRESS}), now=now,
+        parent, Status.CANCELLED, sources=frozenset({Status.PENDING, Status.IN_PROGRESS}), now=now,
         fields=finishing_fields(parent.job_type, Status.CANCELLED, now),
         append={"history": [{"step": "cancel", "timestamp": clock.iso(now), "duration_ms": 0, "status": "succeeded",
                              "details": {"pending_children": (parent.batch or {}).get("pending")}}]},
@@ -153,7 +153,7 @@ def cancel_children(c: Container, parent_job_id: str) -> int:
         for child in children:
             now = c.now()
             try:
-                c.jobs.transition(child.job_id, Status.CANCELLED, sources=frozenset({Status.PENDING, Status.IN_PROGRESS}),
+                c.jobs.transition(child, Status.CANCELLED, sources=frozenset({Status.PENDING, Status.IN_PROGRESS}),
                                   now=now, fields=finishing_fields(child.job_type, Status.CANCELLED, now),
                                   also=parent_items(c, child, Status.CANCELLED))  # fmt: skip
                 count += 1
@@ -189,7 +189,7 @@ def finish_batch(c: Container, parent_job_id: str) -> Job | None:
                          "cancelled": counters.cancelled, "started_at": started}}  # fmt: skip
     try:
         return c.jobs.transition(
-            parent_job_id, status, sources=frozenset({Status.IN_PROGRESS}), now=now,
+            parent, status, sources=frozenset({Status.IN_PROGRESS}), now=now,
             fields=finishing_fields(parent.job_type, status, now, result=result, error=error, progress=100),
             append={"history": [event]},
         )  # fmt: skip

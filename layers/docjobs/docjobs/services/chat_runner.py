@@ -27,7 +27,7 @@ def run_chat(c: Container, job: Job) -> Job | None:
     now = c.now()
     try:
         job = c.jobs.transition(
-            job.job_id,
+            job,
             Status.IN_PROGRESS,
             sources=frozenset({Status.PENDING, Status.IN_PROGRESS}),
             now=now,
@@ -146,7 +146,7 @@ def complete_job(
     fields = finishing_fields(job.job_type, Status.COMPLETED, now, result=result, progress=100, **(extra_fields or {}))
     try:
         done = c.jobs.transition(
-            job.job_id, Status.COMPLETED, sources=sources, now=now, fields=fields, also=[session_item]
+            job, Status.COMPLETED, sources=sources, now=now, fields=fields, also=[session_item]
         )
     except (JobConflictError, JobNotFoundError):
         return None  # cancelled or finished by another delivery: its outcome stands
@@ -186,7 +186,7 @@ def _await_approval(c: Container, job: Job, reply: EngineReply, base_version: di
     )
     try:
         return c.jobs.transition(
-            job.job_id,
+            job,
             Status.AWAITING_APPROVAL,
             sources=frozenset({Status.IN_PROGRESS}),
             now=now,

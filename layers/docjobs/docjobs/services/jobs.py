@@ -61,7 +61,7 @@ def cancel_job(c: Container, principal: Principal, job_id: str) -> Job:
     now = c.now()
     try:
         return c.jobs.transition(
-            job_id,
+            job,
             Status.CANCELLED,
             sources=CANCELLABLE,
             now=now,
@@ -90,7 +90,7 @@ def fail_job(c: Container, job: Job, error: str, history: list[dict] | None = No
     now = c.now()
     try:
         return c.jobs.transition(
-            job.job_id,
+            job,
             Status.FAILED,
             sources=frozenset({Status.PENDING, Status.IN_PROGRESS}),
             now=now,

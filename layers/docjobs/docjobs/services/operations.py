@@ -135,7 +135,7 @@ def run_operation(c: Container, job: Job) -> Job | None:
     now = c.now()
     try:
         job = c.jobs.transition(
-            job.job_id, Status.IN_PROGRESS, sources=frozenset({Status.PENDING, Status.IN_PROGRESS}), now=now,
+            job, Status.IN_PROGRESS, sources=frozenset({Status.PENDING, Status.IN_PROGRESS}), now=now,
             fields={"updated_at": clock.iso(now), "started_at": job.started_at or clock.iso(now)}, add={"attempts": 1},
         )  # fmt: skip
     except (JobConflictError, JobNotFoundError):
@@ -175,7 +175,7 @@ def run_operation(c: Container, job: Job) -> Job | None:
         return fail_job(c, job, str(error), history=timeline.unwritten())
     now = c.now()
     try:
-        done = c.jobs.transition(job.job_id, Status.COMPLETED, sources=frozenset({Status.IN_PROGRESS}), now=now,
+        done = c.jobs.transition(job, Status.COMPLETED, sources=frozenset({Status.IN_PROGRESS}), now=now,
                                  fields=finishing_fields(job.job_type, Status.COMPLETED, now, result=result, progress=100),
                                  append={"history": timeline.unwritten()},
                                  also=also + parent_items(c, job, Status.COMPLETED, parse_result_id=job.job_id) or None)  # fmt: skip
