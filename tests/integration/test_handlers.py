@@ -93,3 +93,10 @@ def test_the_request_id_follows_the_job_into_the_worker_logs(handlers, worker, c
     run = [line for line in lines if line.get("message") == "job run" and line.get("job_id") == body["job_id"]]
     assert len(run) == 1 and run[0]["status"] == "completed"
     assert run[0]["correlation_id"] == "trace-job-42"
+
+
+def test_the_sweeper_handler_serves_its_scheduled_event(stack, container, monkeypatch):
+    sweeper = load_handler(stack.functions["SweeperFunction"])
+    monkeypatch.setattr(sys.modules[sweeper.__module__], "get_container", lambda: container)
+    report = sweeper(event("sweeper__scheduled"), LambdaContext("SweeperFunction", 120))
+    assert report == {"requeued": [], "failed": [], "skipped": 0}

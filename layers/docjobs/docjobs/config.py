@@ -28,6 +28,11 @@ class Settings:
     key_cache_seconds: float = 60.0
     # Largest accepted document_html, in bytes of UTF-8.
     max_document_bytes: int = 5 * 1024 * 1024
+    # The sweeper: how long a job may sit in pending / in_progress without any activity before it
+    # is re-queued (at most sweep_max_requeues times) and then failed.
+    sweep_pending_seconds: int = 900
+    sweep_running_seconds: int = 1800
+    sweep_max_requeues: int = 2
     # Largest accepted request body (API Gateway's own limit is 10 MB, Lambda's payload 6 MB).
     max_request_bytes: int = 6 * 1024 * 1024
 
@@ -57,4 +62,7 @@ def get_settings() -> Settings:
         sync_timeout_seconds=float(os.environ.get("SYNC_TIMEOUT_SECONDS", "25")),
         key_cache_seconds=float(os.environ.get("KEY_CACHE_SECONDS", "60")),
         max_document_bytes=int(os.environ.get("MAX_DOCUMENT_BYTES", str(5 * 1024 * 1024))),
+        sweep_pending_seconds=int(os.environ.get("SWEEP_PENDING_SECONDS", "900")),
+        sweep_running_seconds=int(os.environ.get("SWEEP_RUNNING_SECONDS", "1800")),
+        sweep_max_requeues=int(os.environ.get("SWEEP_MAX_REQUEUES", "2")),
     )

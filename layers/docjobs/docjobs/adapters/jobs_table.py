@@ -144,6 +144,19 @@ class DynamoJobRepository:
             found += [self._load(item) for item in page.get("Items", [])]
         return sorted(found, key=lambda j: j.updated_at)[:limit]
 
+    def mark_requeued(self, job: Job, sweeps: int, now_iso: str) -> bool:
+        """Record a re-queue of a stuck job, if nothing touched it since it was read."""
+        update = UpdateBuilder().set("internal.sweeps", sweeps).set("updated_at", now_iso).set("gsi4sk", now_iso)
+        update.names.update({"#status": "status", "#updated_at": "updated_at"})
+        condition = f"#status = {update.value(job.status.value)} AND #updated_at = {update.value(job.updated_at)}"
+        try:
+            self.client.update_item(TableName=self.table, Key=job_key(job.job_id), **update.params(condition))
+            return True
+        except ClientError as error:
+            if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                return False
+            raise
+
     def get_many(self, job_ids: list[str]) -> dict[str, Job]:
         """The jobs that exist among `job_ids`: BatchGetItem, 100 keys a call, one item read each."""
         found: dict[str, Job] = {}

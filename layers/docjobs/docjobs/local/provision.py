@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -29,6 +30,7 @@ class LocalFunction:
     timeout: int
     environment: dict[str, str]
     sqs_sources: list[SqsSource] = field(default_factory=list)
+    schedules: list[int] = field(default_factory=list)  # seconds between scheduled invocations
     serves_api: bool = False
 
 
@@ -104,6 +106,8 @@ def provision(template_path: Path, clients: dict[str, Any], stack_name: str = "d
                 )
             elif event["Type"] == "Api":
                 function.serves_api = True
+            elif event["Type"] == "Schedule":
+                function.schedules.append(rate_seconds(event["Properties"]["Schedule"]))
         functions[logical] = function
 
     outputs = {}
@@ -113,6 +117,15 @@ def provision(template_path: Path, clients: dict[str, Any], stack_name: str = "d
         except KeyError:  # an output about a resource that exists only on AWS (the REST API)
             continue
     return Stack(resolver=resolver, functions=functions, outputs=outputs)
+
+
+def rate_seconds(expression: str) -> int:
+    """`rate(5 minutes)` -> 300 (the local stack runs rate schedules; cron ones need AWS)."""
+    match = re.fullmatch(r"rate\((\d+) (minute|minutes|hour|hours|day|days)\)", expression.strip())
+    if not match:
+        raise ValueError(f"the local stack runs rate(...) schedules only, not {expression!r}")
+    unit = {"minute": 60, "hour": 3600, "day": 86400}[match.group(2).rstrip("s")]
+    return int(match.group(1)) * unit
 
 
 def _physical(stack_name: str, logical: str) -> str:

@@ -73,6 +73,25 @@ def sqs_event(messages: list[dict[str, Any]], queue_arn: str) -> dict[str, Any]:
     }
 
 
+class ScheduleRunner(threading.Thread):
+    """Invokes a function every `every` seconds with a scheduled event, as EventBridge would."""
+
+    def __init__(self, function: LocalFunction, every: int, stop: threading.Event) -> None:
+        super().__init__(name=f"{function.logical_id}-schedule", daemon=True)
+        self.function, self.every, self.stop_event = function, every, stop
+        self.handler = load_handler(function)
+
+    def run(self) -> None:
+        while not self.stop_event.wait(self.every):
+            event = {"version": "0", "id": str(uuid.uuid4()), "detail-type": "Scheduled Event", "source": "aws.events",
+                     "account": ACCOUNT, "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "region": REGION,
+                     "resources": [f"arn:aws:events:{REGION}:{ACCOUNT}:rule/{self.function.logical_id}"], "detail": {}}  # fmt: skip
+            try:
+                self.handler(event, LambdaContext(self.function.logical_id, self.function.timeout))
+            except Exception:
+                logger.exception("scheduled invocation failed", extra={"function": self.function.logical_id})
+
+
 class SqsPoller(threading.Thread):
     """One poller of one SQS event source; several run per source for concurrency."""
 

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from docjobs.local.provision import REGION, Stack, provision
-from docjobs.local.runtime import SqsPoller, load_function_module
+from docjobs.local.runtime import ScheduleRunner, SqsPoller, load_function_module
 
 LOCAL_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "docjobs-local", "AWS_SECRET_ACCESS_KEY": "docjobs-local"}
 
@@ -42,7 +42,7 @@ class LocalStack:
     stack: Stack | None = None
     _server: Any = None
     _stop: threading.Event = field(default_factory=threading.Event)
-    _pollers: list[SqsPoller] = field(default_factory=list)
+    _pollers: list[threading.Thread] = field(default_factory=list)
 
     @property
     def endpoint(self) -> str:
@@ -100,6 +100,10 @@ class LocalStack:
                     poller = SqsPoller(function, source, sqs, self._stop, name=f"{function.logical_id}-sqs{n}-{i}")
                     poller.start()
                     self._pollers.append(poller)
+            for every in function.schedules:
+                runner = ScheduleRunner(function, every, self._stop)
+                runner.start()
+                self._pollers.append(runner)
 
     def api_app(self) -> Any:
         assert self.stack is not None
