@@ -19,6 +19,7 @@ import json
 import time
 import uuid
 import zlib
+from dataclasses import dataclass, field
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -226,29 +227,62 @@ class DynamoJobRepository:
         update = UpdateBuilder().append("history", events).set("updated_at", now_iso).set("gsi4sk", now_iso)
         return self._update_running(job_id, update)
 
-    def list_for_owner(
-        self, owner: Owner, *, limit: int, cursor: str | None, now: float
-    ) -> tuple[list[Job], str | None]:
-        """One Query on the ByOwner index: reads at most `limit` items, newest first.
+    def search(self, owner: Owner, query: JobQuery, now: float) -> tuple[list[Job], str | None]:
+        """One page of the owner's jobs, newest first, for GET /v1/jobs.
 
-        Expired items (not yet deleted by TTL) are filtered out, so a page may hold fewer than
-        `limit` jobs and still have a next cursor.
+        What it reads: with statuses, the ByOwnerStatus partition of each status; else with job
+        types, the ByOwnerType partition of each type; else the ByOwner partition. In each, only
+        the created_after..created_before range (a key condition), at most `limit` items, so a
+        page costs the page and the time range, never the owner's whole history. Other filters
+        (type when statuses chose the index, tags, expiry) apply to what was read, so a page may
+        come back short with a cursor to go on. Several partitions are merged newest first.
         """
-        params: dict[str, Any] = {
-            "TableName": self.table,
-            "IndexName": "ByOwner",
-            "KeyConditionExpression": "gsi1pk = :owner",
-            "FilterExpression": "attribute_not_exists(expires_at) OR expires_at > :now",
-            "ExpressionAttributeValues": {":owner": {"S": owner.key}, ":now": serialize(int(now))},
-            "ScanIndexForward": False,
-            "Limit": limit,
-        }
-        if cursor:
-            params["ExclusiveStartKey"] = decode_cursor(cursor, owner)
-        page = self.client.query(**params)
-        jobs = [self._load(item) for item in page.get("Items", [])]
-        last = page.get("LastEvaluatedKey")
-        return jobs, encode_cursor(last) if last else None
+        if query.statuses:
+            index, attribute, partitions = "ByOwnerStatus", "gsi5pk", [f"{owner.key}#{s}" for s in query.statuses]
+        elif query.job_types:
+            index, attribute, partitions = "ByOwnerType", "gsi6pk", [f"{owner.key}#{t}" for t in query.job_types]
+        else:
+            index, attribute, partitions = "ByOwner", "gsi1pk", [owner.key]
+        starts = _decode_search_cursor(query.cursor, owner, partitions)
+        names: dict[str, str] = {}
+        # gsi1sk is "<created_at>#<job_id>": "#~" after a time excludes jobs created at that very instant.
+        values: dict[str, Any] = {":lo": {"S": f"{query.created_after}#~" if query.created_after else "0"},
+                                  ":hi": {"S": query.created_before or "~"},
+                                  ":now": serialize(int(now))}  # fmt: skip
+        filters = ["(attribute_not_exists(expires_at) OR expires_at > :now)"]
+        if query.job_types and attribute != "gsi6pk":
+            names["#job_type"] = "job_type"
+            filters.append("#job_type IN (" + ", ".join(_bind(values, t) for t in query.job_types) + ")")
+        for tag in query.tags:
+            names["#tags"] = "tags"
+            filters.append(f"contains(#tags, {_bind(values, tag)})")
+        pages: dict[str, tuple[list[dict], dict | None]] = {}
+        for partition in partitions:
+            if partition in starts and starts[partition] is None:
+                continue  # exhausted on an earlier page
+            params: dict[str, Any] = {
+                "TableName": self.table, "IndexName": index, "ScanIndexForward": False, "Limit": query.limit,
+                "KeyConditionExpression": f"{attribute} = :partition AND gsi1sk BETWEEN :lo AND :hi",
+                "FilterExpression": " AND ".join(filters),
+                "ExpressionAttributeValues": {**values, ":partition": {"S": partition}},
+            }  # fmt: skip
+            if names:
+                params["ExpressionAttributeNames"] = names
+            if starts.get(partition):
+                params["ExclusiveStartKey"] = starts[partition]
+            page = self.client.query(**params)
+            pages[partition] = (page.get("Items", []), page.get("LastEvaluatedKey"))
+        merged = sorted(((item["gsi1sk"]["S"], partition, item) for partition, (items, _) in pages.items() for item in items),
+                        key=lambda entry: entry[0], reverse=True)[: query.limit]  # fmt: skip
+        next_starts = dict(starts)
+        for partition, (items, last) in pages.items():
+            taken = [item for _, p, item in merged if p == partition]
+            if len(taken) == len(items):
+                next_starts[partition] = last  # None: this partition is exhausted
+            else:  # resume right after the last item of this partition that made the page
+                next_starts[partition] = {k: taken[-1][k] for k in ("pk", "sk", attribute, "gsi1sk")} if taken else starts.get(partition)
+        more = any(next_starts.get(p) is not None for p in partitions)
+        return [self._load(item) for _, _, item in merged], _encode_search_cursor(next_starts) if more else None
 
     # -- writes -------------------------------------------------------------------------------
 
@@ -262,6 +296,8 @@ class DynamoJobRepository:
             gsi1sk=f"{job.created_at}#{job.job_id}",
             gsi4pk=status_partition(job.status, job.job_id),
             gsi4sk=job.updated_at,
+            gsi5pk=f"{job.owner.key}#{job.status.value}",
+            gsi6pk=f"{job.owner.key}#{job.job_type}",
         )
         if job.project_id and not job.parent_job_id:  # children are listed under their parent, not the project
             values.update(gsi2pk=project_partition(job.owner, job.project_id), gsi2sk=f"{job.created_at}#{job.job_id}")
@@ -355,6 +391,7 @@ class DynamoJobRepository:
         update = UpdateBuilder().set("status", target.value)
         # Keep the ByStatus index on the job's new status and the time of this change.
         update.set("gsi4pk", status_partition(target, job_id)).set("gsi4sk", fields.get("updated_at") or iso(now))
+        update.set("gsi5pk", f"{job.owner.key}#{target.value}")  # ByOwnerStatus follows the status
         for path, value in self._offload(job_id, fields).items():
             update.set(path, value)
         for path, amount in (add or {}).items():
@@ -449,6 +486,41 @@ STATUS_SHARDS = 8  # spreads the many jobs of one status over partitions of the 
 
 def status_partition(status: Status, job_id: str) -> str:
     return f"{status.value}#{zlib.crc32(job_id.encode()) % STATUS_SHARDS}"
+
+
+@dataclass(frozen=True)
+class JobQuery:
+    statuses: list[str] = field(default_factory=list)
+    job_types: list[str] = field(default_factory=list)
+    created_after: str | None = None
+    created_before: str | None = None
+    tags: list[str] = field(default_factory=list)
+    limit: int = 20
+    cursor: str | None = None
+
+
+def _bind(values: dict[str, Any], value: str) -> str:
+    placeholder = f":f{len(values)}"
+    values[placeholder] = {"S": value}
+    return placeholder
+
+
+def _encode_search_cursor(starts: dict[str, dict | None]) -> str:
+    plain = {p: ({k: v["S"] for k, v in key.items()} if key else None) for p, key in starts.items()}
+    return base64.urlsafe_b64encode(json.dumps(plain, separators=(",", ":")).encode()).decode().rstrip("=")
+
+
+def _decode_search_cursor(cursor: str | None, owner: Owner, partitions: list[str]) -> dict[str, dict | None]:
+    if not cursor:
+        return {}
+    try:
+        plain = json.loads(base64.urlsafe_b64decode((cursor + "=" * (-len(cursor) % 4)).encode()))
+        if not isinstance(plain, dict) or set(plain) - set(partitions):
+            raise ValueError  # a cursor from another listing (other filters, another owner)
+        return {p: ({k: {"S": str(v)} for k, v in key.items()} if key else None) for p, key in plain.items()}
+    except (ValueError, binascii.Error, UnicodeDecodeError, AttributeError):
+        raise InvalidRequestError("The cursor is not valid for this listing; pass next_cursor from a previous page "
+                                  "with the same filters.") from None  # fmt: skip
 
 
 def project_partition(owner: Owner, project_id: str) -> str:

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
+from docjobs.adapters.jobs_table import JobQuery
 from docjobs.bootstrap import Container
 from docjobs.domain import clock
-from docjobs.domain.errors import ForbiddenError, JobConflictError, JobNotFoundError
+from docjobs.domain.errors import ForbiddenError, InvalidRequestError, JobConflictError, JobNotFoundError
 from docjobs.domain.jobs import CANCELLABLE, Job, Status, expiry_after, is_job_id, require_transition
 from docjobs.services.auth import Principal
 
@@ -30,9 +31,26 @@ class JobPage:
     next_cursor: str | None
 
 
-def list_jobs(c: Container, principal: Principal, *, limit: int = 20, cursor: str | None = None) -> JobPage:
-    jobs, next_cursor = c.jobs.list_for_owner(principal.owner, limit=limit, cursor=cursor, now=c.now())
-    return JobPage(jobs, next_cursor)
+MAX_OFFSET = 10_000
+
+
+def list_jobs(c: Container, principal: Principal, query: JobQuery | None = None, *, limit: int = 20,
+              cursor: str | None = None, offset: int = 0) -> JobPage:  # fmt: skip
+    """The caller's jobs, newest first. `offset` skips that many matching jobs, reading them to do
+    so (as the extraction-jobs seed has it); the cursor is the efficient way through a listing."""
+    query = query or JobQuery(limit=limit, cursor=cursor)
+    if offset > MAX_OFFSET:
+        raise InvalidRequestError(f"offset is at most {MAX_OFFSET}; use the cursor to go further.", field="offset")
+    skipped = 0
+    while True:
+        wanted = min(query.limit, offset - skipped) if skipped < offset else query.limit
+        jobs, next_cursor = c.jobs.search(principal.owner, replace(query, limit=max(wanted, 1)), c.now())
+        if skipped >= offset:
+            return JobPage(jobs, next_cursor)
+        skipped += len(jobs)
+        if not next_cursor:
+            return JobPage([], None)
+        query = replace(query, cursor=next_cursor)
 
 
 def finishing_fields(job_type: str, status: Status, now: float, **more: Any) -> dict[str, Any]:

@@ -7,10 +7,13 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response
 from fastapi.responses import JSONResponse, StreamingResponse
 
+from docjobs.adapters.jobs_table import JobQuery
 from docjobs.api.deps import ContainerDep, PrincipalDep
 from docjobs.api.models import ApproveBody, ChildJobList, ErrorBody, JobList, JobStatuses, JobView
 from docjobs.api.routers.projects import child_page
 from docjobs.api.views import job_view
+from docjobs.domain.clock import parse_instant
+from docjobs.domain.statuses import parse_status_filter
 from docjobs.services.chat import approve_changes
 from docjobs.services.jobs import cancel_job, get_owned_job, list_jobs
 from docjobs.services.operations import result_url
@@ -21,15 +24,36 @@ router = APIRouter(prefix="/v1/jobs", tags=["jobs"])
 ERRORS = {status: {"model": ErrorBody} for status in (401, 403, 404)}
 
 
-@router.get("", response_model=JobList, responses=ERRORS, summary="The caller's jobs, newest first")
+@router.get("", response_model=JobList, responses={**ERRORS, 422: {"model": ErrorBody}},
+            summary="The caller's jobs, newest first, filtered")  # fmt: skip
 async def list_(
     c: ContainerDep,
     principal: PrincipalDep,
+    status: Annotated[str | None, Query(description="Comma-separated statuses in any of our APIs' words, any case")] = None,
+    operation: Annotated[str | None, Query(description="Comma-separated job types / operations")] = None,
+    job_type: Annotated[str | None, Query(description="The same as operation")] = None,
+    created_after: Annotated[str | None, Query(description="ISO 8601: only jobs created after this time")] = None,
+    created_before: Annotated[str | None, Query(description="ISO 8601: only jobs created before this time")] = None,
+    tags: Annotated[str | None, Query(description="Comma-separated tags; a job must have all of them")] = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
-    cursor: Annotated[str | None, Query(max_length=2048)] = None,
+    offset: Annotated[int, Query(ge=0, description="Jobs to skip (reads them); prefer the cursor")] = 0,
+    cursor: Annotated[str | None, Query(max_length=4096)] = None,
 ) -> JobList:
-    page = list_jobs(c, principal, limit=limit, cursor=cursor)
+    query = JobQuery(
+        statuses=parse_status_filter(status) or [],
+        job_types=_words(operation) + _words(job_type),
+        created_after=parse_instant(created_after, "created_after"),
+        created_before=parse_instant(created_before, "created_before"),
+        tags=_words(tags),
+        limit=limit,
+        cursor=cursor,
+    )
+    page = list_jobs(c, principal, query, offset=offset)
     return JobList(jobs=[job_view(j) for j in page.jobs], has_more=page.next_cursor is not None, next_cursor=page.next_cursor)
+
+
+def _words(raw: str | None) -> list[str]:
+    return list(dict.fromkeys(w.strip() for w in (raw or "").split(",") if w.strip()))
 
 
 @router.get("/status", response_model=JobStatuses, responses={**ERRORS, 422: {"model": ErrorBody}},
