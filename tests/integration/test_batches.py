@@ -10,8 +10,6 @@ from docjobs.domain.batches import Counters
 from tests import documents
 from tests.conftest import bearer
 
-H = None  # set per test from the principal
-
 
 def headers(principal):
     return {"x-api-key": principal.api_key, "x-selected-account-id": principal.owner.id}

@@ -9,8 +9,9 @@ from docjobs.bootstrap import Container
 from docjobs.domain import clock
 from docjobs.domain.jobs import Job, JobType, Status, new_job_id
 from docjobs.services.auth import Principal
-from docjobs.services.chat import SESSION_TTL_SECONDS, enqueue_job, new_session_id
+from docjobs.services.chat import SESSION_TTL_SECONDS, new_session_id
 from docjobs.services.idempotency import create_once, fingerprint
+from docjobs.services.jobs import enqueue_job
 from docjobs.services.sources import add_source
 
 ATTACHMENT_TEXT_LIMIT = 2_000_000  # characters of an attachment kept for the engine

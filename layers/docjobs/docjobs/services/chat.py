@@ -22,14 +22,13 @@ from docjobs.domain.errors import (
     JobConflictError,
     JobNotFoundError,
     PayloadTooLargeError,
-    ServiceUnavailableError,
     UsageLimitExceededError,
 )
 from docjobs.domain.jobs import DAY, Job, JobType, Owner, Status, new_job_id
-from docjobs.observability import logger, metrics
+from docjobs.observability import metrics
 from docjobs.services.auth import Principal
 from docjobs.services.idempotency import create_once, fingerprint
-from docjobs.services.jobs import fail_job, get_owned_job
+from docjobs.services.jobs import enqueue_job, get_owned_job
 
 SESSION_TTL_SECONDS = 30 * DAY  # a session (and its documents) lives 30 days after its last use
 HISTORY_FOR_ENGINE = 10  # earlier turns the engine sees
@@ -170,16 +169,6 @@ def _create_chat_job(
             ) from None
         raise
     return job
-
-
-def enqueue_job(c: Container, job: Job) -> None:
-    try:
-        c.queue.send({"job_id": job.job_id, "job_type": job.job_type, "correlation_id": job.correlation_id})
-    except ClientError as error:
-        # The job could never start: fail it (giving the usage back) rather than leave it pending.
-        fail_job(c, job, "The job could not be queued; please submit it again.")
-        logger.exception("enqueue failed", extra={"job_id": job.job_id})
-        raise ServiceUnavailableError("The job queue is unavailable; please retry shortly.") from error
 
 
 # -- approve -------------------------------------------------------------------------------------

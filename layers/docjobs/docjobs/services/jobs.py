@@ -5,11 +5,20 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Any
 
+from botocore.exceptions import ClientError
+
 from docjobs.adapters.jobs_table import JobQuery
 from docjobs.bootstrap import Container
 from docjobs.domain import clock
-from docjobs.domain.errors import ForbiddenError, InvalidRequestError, JobConflictError, JobNotFoundError
+from docjobs.domain.errors import (
+    ForbiddenError,
+    InvalidRequestError,
+    JobConflictError,
+    JobNotFoundError,
+    ServiceUnavailableError,
+)
 from docjobs.domain.jobs import CANCELLABLE, Job, Status, expiry_after, is_job_id, require_transition
+from docjobs.observability import logger
 from docjobs.services.auth import Principal
 
 
@@ -51,6 +60,16 @@ def list_jobs(c: Container, principal: Principal, query: JobQuery | None = None,
         if not next_cursor:
             return JobPage([], None)
         query = replace(query, cursor=next_cursor)
+
+
+def enqueue_job(c: Container, job: Job) -> None:
+    try:
+        c.queue.send({"job_id": job.job_id, "job_type": job.job_type, "correlation_id": job.correlation_id})
+    except ClientError as error:
+        # The job could never start: fail it (giving the usage back) rather than leave it pending.
+        fail_job(c, job, "The job could not be queued; please submit it again.")
+        logger.exception("enqueue failed", extra={"job_id": job.job_id})
+        raise ServiceUnavailableError("The job queue is unavailable; please retry shortly.") from error
 
 
 def finishing_fields(job_type: str, status: Status, now: float, **more: Any) -> dict[str, Any]:

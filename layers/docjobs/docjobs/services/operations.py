@@ -19,9 +19,8 @@ from docjobs.domain.jobs import AVAILABLE_OPERATIONS, Job, JobType, Owner, Statu
 from docjobs.domain.options import describe, normalize_options
 from docjobs.observability import logger, metrics
 from docjobs.services.auth import Principal
-from docjobs.services.chat import enqueue_job
 from docjobs.services.idempotency import create_once, fingerprint
-from docjobs.services.jobs import fail_job, finishing_fields, get_owned_job, parent_items
+from docjobs.services.jobs import enqueue_job, fail_job, finishing_fields, get_owned_job, parent_items
 from docjobs.services.sources import get_source
 
 INLINE_RESULT_BYTES = 256 * 1024  # larger results go to S3 (an item holds at most 400 KB)

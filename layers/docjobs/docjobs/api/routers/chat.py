@@ -15,7 +15,8 @@ from docjobs.bootstrap import Container
 from docjobs.domain.errors import JobNotFoundError
 from docjobs.domain.jobs import Job, Status
 from docjobs.services.attachments import submit_attachment
-from docjobs.services.chat import ChatRequest, Submitted, enqueue_job, submit_chat, sync_timeout_message
+from docjobs.services.chat import ChatRequest, Submitted, submit_chat, sync_timeout_message
+from docjobs.services.jobs import enqueue_job
 
 router = APIRouter(prefix="/v1/chat", tags=["chat"])
 
