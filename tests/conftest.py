@@ -60,7 +60,8 @@ def stack():
 
     make_dynamodb_atomic()
     with mock_aws(config={"stepfunctions": {"execute_state_machine": True}}):
-        clients = {name: boto3.client(name, region_name="us-east-1") for name in ("dynamodb", "sqs", "s3", "stepfunctions")}
+        names = ("dynamodb", "dynamodbstreams", "sqs", "s3", "stepfunctions", "events")
+        clients = {name: boto3.client(name, region_name="us-east-1") for name in names}
         yield provision(TEMPLATE, clients, stack_name="test")
 
 
@@ -75,6 +76,8 @@ def settings(stack):
         work_queue_url=env["WORK_QUEUE_URL"],
         documents_bucket=env["DOCUMENTS_BUCKET"],
         batch_state_machine_arn=env["BATCH_STATE_MACHINE_ARN"],
+        job_events_table=env["JOB_EVENTS_TABLE"],
+        event_bus_name=env["EVENT_BUS_NAME"],
         tier_limits={"free": 500, "tiny": 2, "enterprise": None},
     )
 
@@ -168,6 +171,47 @@ class Worker:
         ]
         event = sqs_event(messages, "arn:aws:sqs:us-east-1:123456789012:test-WorkQueue")
         return self.poller.handler(event, LambdaContext("WorkerFunction", 120))  # type: ignore[attr-defined]
+
+
+@pytest.fixture
+def stream(stack, container, monkeypatch):
+    """Feeds the jobs table's stream to the real events handler, as Lambda's DynamoDB event source
+    would. (moto records stream data in process; its Streams API answers only in server mode, which
+    the local stack and the end-to-end tests use.)"""
+    import sys
+
+    from docjobs.local.runtime import load_handler
+
+    handler = load_handler(stack.functions["EventsFunction"])
+    monkeypatch.setattr(sys.modules[handler.__module__], "get_container", lambda: container)
+    return Stream(handler, container.settings.jobs_table)
+
+
+@dataclass
+class Stream:
+    handler: object
+    table: str
+    position: int = 0
+
+    def records(self) -> list[dict]:
+        from moto.dynamodb.models import dynamodb_backends
+
+        shard = dynamodb_backends["123456789012"]["us-east-1"].tables[self.table].stream_shard
+        return [item.to_json() for item in shard.items]
+
+    def deliver(self, redeliver_from: int | None = None) -> dict:
+        """Hand the records written since the last delivery to the handler (all of them again
+        from `redeliver_from`, to test redelivery)."""
+        from docjobs.local.runtime import LambdaContext
+
+        records = self.records()
+        start = self.position if redeliver_from is None else redeliver_from
+        batch = records[start:]
+        self.position = len(records)
+        event = {"Records": [{**r, "eventVersion": "1.1", "eventSource": "aws:dynamodb", "awsRegion": "us-east-1",
+                              "eventSourceARN": "arn:aws:dynamodb:us-east-1:123456789012:table/x/stream/1"}
+                             for r in batch]}  # fmt: skip
+        return self.handler(event, LambdaContext("EventsFunction", 60)) if batch else {"batchItemFailures": []}
 
 
 @pytest.fixture

@@ -149,3 +149,18 @@ def test_batch_parse_runs_the_state_machine_on_the_local_stack(local_stack):
     assert job["status"] == "partially_succeeded"
     assert (job["progress"]["succeeded"], job["progress"]["failed"], job["progress"]["pending"]) == (2, 1, 0)
     assert [h["step"] for h in job["history"]] == ["fan_out", "roll_up"]
+
+
+def test_the_event_log_and_sse_through_the_real_stream(local_stack):
+    base, headers = local_stack.base_url, local_stack.headers()
+    job_id = requests.post(f"{base}/v1/chat/async", headers=headers, json={
+        "message": "Summarize this document", "session_id": "e2e-events", "document_html": DOC}).json()["job_id"]  # fmt: skip
+    # The stream opens at once and ends by itself at the terminal status.
+    with requests.get(f"{base}/v1/jobs/{job_id}/stream", headers=headers, stream=True, timeout=30) as response:
+        assert response.headers["content-type"].startswith("text/event-stream")
+        text = response.text
+    frames = [f for f in text.split("\n\n") if f.startswith("id:")]
+    assert [int(f.split("\n")[0][4:]) for f in frames] == list(range(1, len(frames) + 1))
+    assert '"status":"completed"' in frames[-1]
+    logged = requests.get(f"{base}/v1/jobs/{job_id}/events", headers=headers).json()
+    assert [e["seq"] for e in logged["events"]] == list(range(1, len(frames) + 1))

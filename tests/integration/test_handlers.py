@@ -100,3 +100,11 @@ def test_the_sweeper_handler_serves_its_scheduled_event(stack, container, monkey
     monkeypatch.setattr(sys.modules[sweeper.__module__], "get_container", lambda: container)
     report = sweeper(event("sweeper__scheduled"), LambdaContext("SweeperFunction", 120))
     assert report == {"requeued": [], "failed": [], "skipped": 0}
+
+
+def test_the_events_handler_serves_its_sample_stream_event(stack, container, monkeypatch):
+    events_handler = load_handler(stack.functions["EventsFunction"])
+    monkeypatch.setattr(sys.modules[events_handler.__module__], "get_container", lambda: container)
+    assert events_handler(event("events__job_changed"), LambdaContext("EventsFunction", 60)) == {"batchItemFailures": []}
+    logged = container.events.after("job_aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", 0)
+    assert [(e["seq"], e["type"], e["previous_status"], e["status"]) for e in logged] == [(4, "status", "in_progress", "completed")]

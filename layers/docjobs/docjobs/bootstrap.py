@@ -9,6 +9,7 @@ from functools import lru_cache
 
 from docjobs.adapters.accounts_table import DynamoAccountsRepository
 from docjobs.adapters.blobs import S3BlobStore
+from docjobs.adapters.events_table import DynamoJobEventLog, EventBridgeBus
 from docjobs.adapters.jobs_table import DynamoJobRepository
 from docjobs.adapters.queue import SqsWorkQueue
 from docjobs.adapters.sources_table import DynamoSourceRepository
@@ -26,6 +27,8 @@ class Container:
     queue: SqsWorkQueue
     sources: DynamoSourceRepository
     workflow: StepFunctionsWorkflow
+    events: DynamoJobEventLog
+    bus: EventBridgeBus
     clock: Callable[[], float] = field(default=clock.now)
 
     def now(self) -> float:
@@ -53,6 +56,8 @@ def build_container(settings: Settings, *, session: object | None = None, clock_
             settings.batch_state_machine_arn,
             lambda: boto_session.client("stepfunctions", config=config),  # type: ignore[attr-defined]
         ),
+        events=DynamoJobEventLog(settings.job_events_table, dynamodb),
+        bus=EventBridgeBus(settings.event_bus_name, lambda: boto_session.client("events", config=config)),  # type: ignore[attr-defined]
         clock=clock_fn or clock.now,
     )
 

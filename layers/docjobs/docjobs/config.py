@@ -18,6 +18,8 @@ class Settings:
     work_queue_url: str
     documents_bucket: str
     batch_state_machine_arn: str = ""
+    job_events_table: str = ""
+    event_bus_name: str = ""
     batch_max_concurrency: int = 10
     region: str = "us-east-1"
     chat_engine: str = "offline"
@@ -55,6 +57,8 @@ def get_settings() -> Settings:
         work_queue_url=_env("WORK_QUEUE_URL"),
         documents_bucket=_env("DOCUMENTS_BUCKET"),
         batch_state_machine_arn=os.environ.get("BATCH_STATE_MACHINE_ARN", ""),
+        job_events_table=os.environ.get("JOB_EVENTS_TABLE", ""),
+        event_bus_name=os.environ.get("EVENT_BUS_NAME", ""),
         batch_max_concurrency=int(os.environ.get("BATCH_MAX_CONCURRENCY", "10")),
         region=os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1",
         chat_engine=os.environ.get("CHAT_ENGINE", "offline"),

@@ -5,7 +5,9 @@ Item shape (never leaves this module; the API renders views of `Job`):
     gsi1pk = "<owner key>", gsi1sk = "<created_at>#<job_id>"   (ByOwner index: list newest first)
     gsi2pk = "<owner key>#<project_id>", gsi2sk = as gsi1sk      (ByProject index: project jobs only)
     gsi3pk = "<parent job id>", gsi3sk = "<child index, 6 digits>"  (ByParent index: a batch's children)
-    gsi4pk = "<status>#<shard>", gsi4sk = "<updated_at of the last status change>"  (ByStatus index: the sweeper)
+    gsi4pk = "<status>#<shard>", gsi4sk = "<time of the last activity>"  (ByStatus index: the sweeper)
+    gsi5pk = "<owner key>#<status>", gsi6pk = "<owner key>#<job type>", sort gsi1sk  (listing filters)
+    event_seq: one more on every write: the stream record's number in the job's event log
     expires_at: epoch seconds, the table's TTL attribute
 Large payloads (result, pending changes, the engine's draft) move to S3 when they would not fit
 an item (400 KB); the item then names them in `payload_key`/`payload_paths`.
@@ -61,6 +63,7 @@ def _to_job(values: dict[str, Any]) -> Job:
         billing_period=values.get("billing_period"),
         tags=values.get("tags", []),
         correlation_id=values.get("correlation_id"),
+        event_seq=int(values.get("event_seq", 0)),
         project_id=values.get("project_id"),
         source_id=values.get("source_id"),
         history=values.get("history", []),
@@ -148,6 +151,7 @@ class DynamoJobRepository:
     def mark_requeued(self, job: Job, sweeps: int, now_iso: str) -> bool:
         """Record a re-queue of a stuck job, if nothing touched it since it was read."""
         update = UpdateBuilder().set("internal.sweeps", sweeps).set("updated_at", now_iso).set("gsi4sk", now_iso)
+        update.add("event_seq", 1)
         update.names.update({"#status": "status", "#updated_at": "updated_at"})
         condition = f"#status = {update.value(job.status.value)} AND #updated_at = {update.value(job.updated_at)}"
         try:
@@ -291,6 +295,7 @@ class DynamoJobRepository:
         values = _job_values(job)
         values.update(
             pk=f"JOB#{job.job_id}",
+            event_seq=1,
             sk="JOB",
             gsi1pk=job.owner.key,
             gsi1sk=f"{job.created_at}#{job.job_id}",
@@ -332,7 +337,7 @@ class DynamoJobRepository:
     def child_outcome_item(self, parent_job_id: str, outcome: str, child_index: int | None, summary: dict[str, Any]) -> dict[str, Any]:
         """Transaction item: count a child's outcome on its parent (and show it in the first page
         of children), written in the same transaction as the child's own status change."""
-        update = UpdateBuilder().add(f"batch.{outcome}", 1).add("batch.pending", -1)
+        update = UpdateBuilder().add(f"batch.{outcome}", 1).add("batch.pending", -1).add("event_seq", 1)
         if child_index is not None and child_index < CHILD_JOBS_HEAD:
             for key, value in summary.items():
                 update._set.append(f"#batch.#child_jobs[{child_index}].{update.name(key)} = {update.value(value)}")
@@ -388,7 +393,9 @@ class DynamoJobRepository:
         """
         job_id = job.job_id
         fields = fields or {}
-        update = UpdateBuilder().set("status", target.value)
+        # Every write to a job adds one to event_seq, so each stream record carries the number of
+        # the event it becomes (the job's event log is numbered without gaps, in order).
+        update = UpdateBuilder().set("status", target.value).add("event_seq", 1)
         # Keep the ByStatus index on the job's new status and the time of this change.
         update.set("gsi4pk", status_partition(target, job_id)).set("gsi4sk", fields.get("updated_at") or iso(now))
         update.set("gsi5pk", f"{job.owner.key}#{target.value}")  # ByOwnerStatus follows the status
@@ -445,6 +452,7 @@ class DynamoJobRepository:
 
     def _update_running(self, job_id: str, update: UpdateBuilder) -> bool:
         """Apply `update` only while the job is in progress; False once it is not."""
+        update.add("event_seq", 1)
         update.names["#status"] = "status"
         condition = f"#status = {update.value(Status.IN_PROGRESS.value)}"
         try:

@@ -184,6 +184,8 @@ class Job:
     batch: dict[str, Any] | None = None
     parent_job_id: str | None = None
     child_index: int | None = None
+    # The number of the job's latest event (one per write; the events function logs them).
+    event_seq: int = 0
     # Traces a job through the API, the queue and the worker's logs (X-Request-Id / X-Correlation-Id).
     correlation_id: str | None = None
     # Internal working state (e.g. the engine's draft while awaiting approval); never rendered.

@@ -23,6 +23,14 @@ class SqsSource:
 
 
 @dataclass
+class StreamSource:
+    stream_arn: str
+    batch_size: int
+    report_batch_item_failures: bool
+    starting_position: str
+
+
+@dataclass
 class LocalFunction:
     logical_id: str
     code_dir: Path
@@ -30,6 +38,7 @@ class LocalFunction:
     timeout: int
     environment: dict[str, str]
     sqs_sources: list[SqsSource] = field(default_factory=list)
+    stream_sources: list[StreamSource] = field(default_factory=list)
     schedules: list[int] = field(default_factory=list)  # seconds between scheduled invocations
     serves_api: bool = False
 
@@ -72,6 +81,12 @@ def provision(template_path: Path, clients: dict[str, Any], stack_name: str = "d
             _create_bucket(clients["s3"], resolver, logical, props, stack_name)
         elif kind in ("AWS::Serverless::StateMachine", "AWS::StepFunctions::StateMachine"):
             deferred.append((logical, props))
+        elif kind == "AWS::Events::EventBus":
+            name = str(resolver.resolve(props["Name"]))
+            arn = clients["events"].create_event_bus(Name=name)["EventBusArn"]
+            resolver.refs[logical] = name
+            resolver.attributes[(logical, "Arn")] = arn
+            resolver.attributes[(logical, "Name")] = name
         elif kind == "AWS::Serverless::LayerVersion":
             resolver.refs[logical] = f"arn:aws:lambda:{REGION}:{ACCOUNT}:layer:{logical}:1"
 
@@ -106,6 +121,16 @@ def provision(template_path: Path, clients: dict[str, Any], stack_name: str = "d
                 )
             elif event["Type"] == "Api":
                 function.serves_api = True
+            elif event["Type"] == "DynamoDB":
+                properties = event["Properties"]
+                function.stream_sources.append(
+                    StreamSource(
+                        stream_arn=resolver.resolve(properties["Stream"]),
+                        batch_size=int(properties.get("BatchSize", 100)),
+                        report_batch_item_failures="ReportBatchItemFailures" in properties.get("FunctionResponseTypes", []),
+                        starting_position=properties.get("StartingPosition", "LATEST"),
+                    )
+                )
             elif event["Type"] == "Schedule":
                 function.schedules.append(rate_seconds(event["Properties"]["Schedule"]))
         functions[logical] = function

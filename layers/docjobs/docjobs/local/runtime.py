@@ -13,7 +13,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from docjobs.local.provision import ACCOUNT, REGION, LocalFunction, SqsSource
+from docjobs.local.provision import ACCOUNT, REGION, LocalFunction, SqsSource, StreamSource
 from docjobs.observability import logger
 
 
@@ -71,6 +71,70 @@ def sqs_event(messages: list[dict[str, Any]], queue_arn: str) -> dict[str, Any]:
             for m in messages
         ]
     }
+
+
+class StreamPoller(threading.Thread):
+    """Feeds a DynamoDB stream to a function as Lambda's event source mapping would: records in
+    order per shard, in batches; on a partial failure, the shard resumes at the failed record."""
+
+    def __init__(self, function: LocalFunction, source: StreamSource, streams: Any, stop: threading.Event) -> None:
+        super().__init__(name=f"{function.logical_id}-stream", daemon=True)
+        self.function, self.source, self.streams, self.stop_event = function, source, streams, stop
+        self.handler = load_handler(function)
+
+    def run(self) -> None:
+        iterators: dict[str, str] = {}
+        while not self.stop_event.is_set():
+            try:
+                shards = self.streams.describe_stream(StreamArn=self.source.stream_arn)["StreamDescription"]["Shards"]
+                busy = False
+                for shard in shards:
+                    shard_id = shard["ShardId"]
+                    if shard_id not in iterators:
+                        iterators[shard_id] = self.streams.get_shard_iterator(
+                            StreamArn=self.source.stream_arn, ShardId=shard_id,
+                            ShardIteratorType=self.source.starting_position,
+                        )["ShardIterator"]  # fmt: skip
+                    busy |= self._poll_shard(shard_id, iterators)
+                if not busy:
+                    self.stop_event.wait(0.2)
+            except Exception:
+                if self.stop_event.is_set():
+                    return
+                logger.exception("local stream poller error", extra={"function": self.function.logical_id})
+                self.stop_event.wait(1.0)
+
+    def _poll_shard(self, shard_id: str, iterators: dict[str, str]) -> bool:
+        page = self.streams.get_records(ShardIterator=iterators[shard_id], Limit=self.source.batch_size)
+        records = page.get("Records", [])
+        if not records:
+            iterators[shard_id] = page.get("NextShardIterator") or iterators[shard_id]
+            return False
+        event = {"Records": [self._lambda_record(r) for r in records]}
+        try:
+            result = self.handler(event, LambdaContext(self.function.logical_id, self.function.timeout)) or {}
+            failed = [f["itemIdentifier"] for f in result.get("batchItemFailures", [])]
+        except Exception:
+            logger.exception("stream handler failed; the batch is retried", extra={"function": self.function.logical_id})
+            failed = [records[0]["dynamodb"]["SequenceNumber"]]
+        if failed:  # retry from the first failed record, keeping the shard's order
+            iterators[shard_id] = self.streams.get_shard_iterator(
+                StreamArn=self.source.stream_arn, ShardId=shard_id, ShardIteratorType="AT_SEQUENCE_NUMBER",
+                SequenceNumber=min(failed, key=int),
+            )["ShardIterator"]  # fmt: skip
+            self.stop_event.wait(0.5)
+        else:
+            iterators[shard_id] = page["NextShardIterator"]
+        return True
+
+    def _lambda_record(self, record: dict[str, Any]) -> dict[str, Any]:
+        dynamodb = dict(record["dynamodb"])
+        created = dynamodb.get("ApproximateCreationDateTime")
+        if hasattr(created, "timestamp"):
+            dynamodb["ApproximateCreationDateTime"] = created.timestamp()
+        return {"eventID": record.get("eventID"), "eventName": record.get("eventName"), "eventVersion": "1.1",
+                "eventSource": "aws:dynamodb", "awsRegion": REGION, "dynamodb": dynamodb,
+                "eventSourceARN": self.source.stream_arn}  # fmt: skip
 
 
 class ScheduleRunner(threading.Thread):

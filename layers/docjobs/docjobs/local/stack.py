@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from docjobs.local.provision import REGION, Stack, provision
-from docjobs.local.runtime import ScheduleRunner, SqsPoller, load_function_module
+from docjobs.local.runtime import ScheduleRunner, SqsPoller, StreamPoller, load_function_module
 
 LOCAL_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "docjobs-local", "AWS_SECRET_ACCESS_KEY": "docjobs-local"}
 
@@ -89,7 +89,8 @@ class LocalStack:
         import boto3
 
         session = boto3.session.Session(region_name=REGION, **{k.lower(): v for k, v in LOCAL_CREDENTIALS.items()})
-        return {name: session.client(name, endpoint_url=self.endpoint) for name in ("dynamodb", "sqs", "s3", "stepfunctions")}
+        names = ("dynamodb", "dynamodbstreams", "sqs", "s3", "stepfunctions", "events")
+        return {name: session.client(name, endpoint_url=self.endpoint) for name in names}
 
     def start_event_sources(self) -> None:
         assert self.stack is not None
@@ -100,6 +101,10 @@ class LocalStack:
                     poller = SqsPoller(function, source, sqs, self._stop, name=f"{function.logical_id}-sqs{n}-{i}")
                     poller.start()
                     self._pollers.append(poller)
+            for source in function.stream_sources:
+                stream_poller = StreamPoller(function, source, self.clients()["dynamodbstreams"], self._stop)
+                stream_poller.start()
+                self._pollers.append(stream_poller)
             for every in function.schedules:
                 runner = ScheduleRunner(function, every, self._stop)
                 runner.start()

@@ -1,0 +1,53 @@
+"""The job events table (a job's event log) and the EventBridge bus."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+from docjobs.adapters.dynamo import from_item, to_item
+
+EVENT_RETENTION_SECONDS = 8 * 24 * 3600  # outlives any job (7 days after finishing) by a margin
+
+
+class DynamoJobEventLog:
+    def __init__(self, table: str, client: Any) -> None:
+        self.table = table
+        self.client = client
+
+    def put(self, event: dict[str, Any], expires_at: int) -> None:
+        """Write event number `seq` of its job; writing it again (a redelivery) changes nothing."""
+        self.client.put_item(TableName=self.table, Item=to_item({**event, "expires_at": expires_at}))
+
+    def after(self, job_id: str, after_seq: int, limit: int = 100) -> list[dict[str, Any]]:
+        """The job's events numbered above `after_seq`, in order: one Query."""
+        page = self.client.query(
+            TableName=self.table,
+            KeyConditionExpression="job_id = :job AND seq > :after",
+            ExpressionAttributeValues={":job": {"S": job_id}, ":after": {"N": str(after_seq)}},
+            Limit=limit,
+        )
+        events = [from_item(item) for item in page.get("Items", [])]
+        for event in events:
+            event.pop("expires_at", None)
+        return events
+
+
+class EventBridgeBus:
+    SOURCE = "docjobs"
+
+    def __init__(self, bus_name: str, client_factory: Callable[[], Any]) -> None:
+        self.bus_name = bus_name
+        self._client_factory = client_factory
+        self._client: Any = None
+
+    def publish(self, detail_type: str, detail: dict[str, Any]) -> None:
+        if not self.bus_name:
+            return
+        if self._client is None:  # made on first use: the API function never needs it
+            self._client = self._client_factory()
+        response = self._client.put_events(Entries=[{"Source": self.SOURCE, "DetailType": detail_type,
+                                                     "Detail": json.dumps(detail), "EventBusName": self.bus_name}])  # fmt: skip
+        if response.get("FailedEntryCount"):
+            raise RuntimeError(f"EventBridge refused the event: {response['Entries']}")
