@@ -60,7 +60,7 @@ def stack():
 
     make_dynamodb_atomic()
     with mock_aws(config={"stepfunctions": {"execute_state_machine": True}}):
-        names = ("dynamodb", "dynamodbstreams", "sqs", "s3", "stepfunctions", "events")
+        names = ("dynamodb", "dynamodbstreams", "sqs", "s3", "stepfunctions", "events", "ses")
         clients = {name: boto3.client(name, region_name="us-east-1") for name in names}
         yield provision(TEMPLATE, clients, stack_name="test")
 
@@ -78,6 +78,7 @@ def settings(stack):
         batch_state_machine_arn=env["BATCH_STATE_MACHINE_ARN"],
         job_events_table=env["JOB_EVENTS_TABLE"],
         event_bus_name=env["EVENT_BUS_NAME"],
+        notify_from_address=env["NOTIFY_FROM_ADDRESS"],
         tier_limits={"free": 500, "tiny": 2, "enterprise": None},
     )
 

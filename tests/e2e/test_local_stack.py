@@ -164,3 +164,19 @@ def test_the_event_log_and_sse_through_the_real_stream(local_stack):
     assert '"status":"completed"' in frames[-1]
     logged = requests.get(f"{base}/v1/jobs/{job_id}/events", headers=headers).json()
     assert [e["seq"] for e in logged["events"]] == list(range(1, len(frames) + 1))
+
+
+def test_notify_email_lands_in_the_local_outbox(local_stack):
+    import json
+
+    from tests.conftest import ROOT
+
+    base, headers = local_stack.base_url, local_stack.headers()
+    job_id = requests.post(f"{base}/v1/chat/async", headers=headers, json={
+        "message": "Summarize", "session_id": "e2e-mail", "document_html": DOC, "notify_email": "sam@example.org"}).json()["job_id"]  # fmt: skip
+    outbox = ROOT / ".docjobs" / "outbox"
+    deadline = time.monotonic() + 30
+    while not (mails := [json.loads(p.read_text()) for p in sorted(outbox.glob("*.json"))]) or job_id not in mails[-1]["body"]:
+        assert time.monotonic() < deadline, "no e-mail arrived"
+        time.sleep(0.2)
+    assert mails[-1]["to"] == ["sam@example.org"] and mails[-1]["subject"] == "docjobs: job completed (chat)"

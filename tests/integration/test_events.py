@@ -93,3 +93,41 @@ def test_sse_sends_the_events_and_ends_at_the_terminal_status(api, principal, wo
     with api.stream("GET", f"/v1/jobs/{job_id}/stream", headers={**bearer(principal), "Last-Event-ID": "3"}) as response:
         again = [f for f in "".join(response.iter_text()).split("\n\n") if f.startswith("id:")]
     assert [int(f.split("\n")[0].removeprefix("id: ")) for f in again] == ids[3:]
+
+
+def sent_mail():
+    from moto.ses.models import ses_backends
+
+    return ses_backends["123456789012"]["us-east-1"].sent_messages
+
+
+def test_notify_email_sends_one_email_when_the_job_finishes(api, principal, worker, stream):
+    job_id = api.post("/v1/chat/async", json={"message": "Summarize", "session_id": "s", "document_html": DOC,
+                                              "notify_email": "dana@example.org"}, headers=bearer(principal)).json()["job_id"]  # fmt: skip
+    worker.drain()
+    stream.deliver()
+    stream.deliver(redeliver_from=0)  # the stream delivers again: still one e-mail
+    mails = sent_mail()
+    assert len(mails) == 1
+    assert mails[0].destinations["ToAddresses"] == ["dana@example.org"]
+    assert mails[0].subject == "docjobs: job completed (chat)" and job_id in mails[0].body
+
+
+def test_a_failed_job_says_why_and_jobs_without_notify_email_send_nothing(api, principal, worker, stream):
+    from tests import documents
+
+    headers = {"x-api-key": principal.api_key, "x-selected-account-id": "acme"}
+    source = api.post("/v1/projects/p/files", files={"file": ("x.pdf", documents.corrupt_pdf(), "application/pdf")}, headers=headers).json()
+    api.post("/v1/projects/p/jobs", json={"operation": "parse", "source_id": source["id"], "notify_email": "ops@example.org"}, headers=headers)
+    api.post("/v1/projects/p/jobs", json={"operation": "chunk", "source_id": source["id"]}, headers=headers)
+    worker.drain()
+    stream.deliver()
+    mails = sent_mail()
+    assert len(mails) == 1 and "failed" in mails[0].subject and "corrupt" in mails[0].body
+    assert "/v1/projects/p/jobs/" in mails[0].body
+
+
+def test_notify_email_must_be_an_address(api, principal):
+    response = api.post("/v1/chat/async", json={"message": "Summarize", "document_html": DOC, "notify_email": "not-an-address"},
+                        headers=bearer(principal))  # fmt: skip
+    assert response.status_code == 422

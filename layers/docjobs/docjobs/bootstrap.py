@@ -9,7 +9,7 @@ from functools import lru_cache
 
 from docjobs.adapters.accounts_table import DynamoAccountsRepository
 from docjobs.adapters.blobs import S3BlobStore
-from docjobs.adapters.events_table import DynamoJobEventLog, EventBridgeBus
+from docjobs.adapters.events_table import DynamoJobEventLog, EventBridgeBus, SesMailer
 from docjobs.adapters.jobs_table import DynamoJobRepository
 from docjobs.adapters.queue import SqsWorkQueue
 from docjobs.adapters.sources_table import DynamoSourceRepository
@@ -29,6 +29,7 @@ class Container:
     workflow: StepFunctionsWorkflow
     events: DynamoJobEventLog
     bus: EventBridgeBus
+    mailer: SesMailer
     clock: Callable[[], float] = field(default=clock.now)
 
     def now(self) -> float:
@@ -58,6 +59,7 @@ def build_container(settings: Settings, *, session: object | None = None, clock_
         ),
         events=DynamoJobEventLog(settings.job_events_table, dynamodb),
         bus=EventBridgeBus(settings.event_bus_name, lambda: boto_session.client("events", config=config)),  # type: ignore[attr-defined]
+        mailer=SesMailer(settings.notify_from_address, lambda: boto_session.client("ses", config=config)),  # type: ignore[attr-defined]
         clock=clock_fn or clock.now,
     )
 

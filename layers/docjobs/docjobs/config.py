@@ -19,6 +19,7 @@ class Settings:
     documents_bucket: str
     batch_state_machine_arn: str = ""
     job_events_table: str = ""
+    notify_from_address: str = ""
     event_bus_name: str = ""
     batch_max_concurrency: int = 10
     region: str = "us-east-1"
@@ -58,6 +59,7 @@ def get_settings() -> Settings:
         documents_bucket=_env("DOCUMENTS_BUCKET"),
         batch_state_machine_arn=os.environ.get("BATCH_STATE_MACHINE_ARN", ""),
         job_events_table=os.environ.get("JOB_EVENTS_TABLE", ""),
+        notify_from_address=os.environ.get("NOTIFY_FROM_ADDRESS", ""),
         event_bus_name=os.environ.get("EVENT_BUS_NAME", ""),
         batch_max_concurrency=int(os.environ.get("BATCH_MAX_CONCURRENCY", "10")),
         region=os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1",

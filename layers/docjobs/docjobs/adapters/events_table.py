@@ -20,6 +20,19 @@ class DynamoJobEventLog:
         """Write event number `seq` of its job; writing it again (a redelivery) changes nothing."""
         self.client.put_item(TableName=self.table, Item=to_item({**event, "expires_at": expires_at}))
 
+    def mark_once(self, job_id: str, purpose: str, expires_at: int) -> bool:
+        """Claim a one-time side effect of a job (e.g. its e-mail): True the first time only."""
+        try:
+            self.client.put_item(TableName=self.table, Item=to_item({"job_id": f"{job_id}#{purpose}", "seq": 0,
+                                                                     "expires_at": expires_at}),
+                                 ConditionExpression="attribute_not_exists(job_id)")  # fmt: skip
+            return True
+        except self.client.exceptions.ConditionalCheckFailedException:
+            return False
+
+    def unmark(self, job_id: str, purpose: str) -> None:
+        self.client.delete_item(TableName=self.table, Key={"job_id": {"S": f"{job_id}#{purpose}"}, "seq": {"N": "0"}})
+
     def after(self, job_id: str, after_seq: int, limit: int = 100) -> list[dict[str, Any]]:
         """The job's events numbered above `after_seq`, in order: one Query."""
         page = self.client.query(
@@ -32,6 +45,22 @@ class DynamoJobEventLog:
         for event in events:
             event.pop("expires_at", None)
         return events
+
+
+class SesMailer:
+    def __init__(self, from_address: str, client_factory: Callable[[], Any]) -> None:
+        self.from_address = from_address
+        self._client_factory = client_factory
+        self._client: Any = None
+
+    def send(self, to: str, subject: str, text: str) -> str:
+        if self._client is None:
+            self._client = self._client_factory()
+        return self._client.send_email(
+            Source=self.from_address,
+            Destination={"ToAddresses": [to]},
+            Message={"Subject": {"Data": subject, "Charset": "UTF-8"}, "Body": {"Text": {"Data": text, "Charset": "UTF-8"}}},
+        )["MessageId"]
 
 
 class EventBridgeBus:

@@ -7,6 +7,11 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictStr
 
 SESSION_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:\-]{0,127}$"
+EMAIL_PATTERN = r"^[^@\s]{1,64}@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$"
+
+
+def _notify_email() -> Any:
+    return Field(default=None, max_length=254, pattern=EMAIL_PATTERN, description="E-mail this address when the job finishes")
 
 
 class StrictBody(BaseModel):
@@ -27,6 +32,7 @@ class ChatBody(StrictBody):
         default=False, description="Stop in awaiting_approval with pending_changes instead of applying them."
     )
     tags: list[StrictStr] = Field(default_factory=list, max_length=20, description="Labels to filter jobs by.")
+    notify_email: StrictStr | None = _notify_email()
 
 
 class AsyncChatAccepted(BaseModel):
@@ -171,6 +177,7 @@ class ProjectJobBody(StrictBody):
     source_ids: list[StrictStr] | None = Field(default=None, description="batch_parse: the files to parse (at most 1,000)")
     options: dict[str, Any] = Field(default_factory=dict, description="Operation options (see the README)")
     tags: list[StrictStr] = Field(default_factory=list, max_length=20)
+    notify_email: StrictStr | None = _notify_email()
 
 
 class HistoryEvent(BaseModel):

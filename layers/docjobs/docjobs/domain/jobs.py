@@ -184,6 +184,8 @@ class Job:
     batch: dict[str, Any] | None = None
     parent_job_id: str | None = None
     child_index: int | None = None
+    # Where to send one e-mail when the job finishes (the events function sends it).
+    notify_email: str | None = None
     # The number of the job's latest event (one per write; the events function logs them).
     event_seq: int = 0
     # Traces a job through the API, the queue and the worker's logs (X-Request-Id / X-Correlation-Id).

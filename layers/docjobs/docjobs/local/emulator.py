@@ -1,4 +1,4 @@
-"""Fidelity fixes for the in-process AWS emulator (moto).
+"""Fidelity fixes (and an outbox) for the in-process AWS emulator (moto).
 
 1. Atomicity. DynamoDB checks a condition and writes an item as one atomic step; moto does not
    lock, so two threads can both pass a condition and both write. Our correctness rests on that
@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import copy
 import functools
+import json
 import threading
+from pathlib import Path
 from typing import Any
 
 _LOCK = threading.RLock()
@@ -79,6 +81,31 @@ def _item_level_transactions(original: Any) -> Any:
             raise
 
     return transact_write_items
+
+
+def keep_outbox(directory: Path) -> None:
+    """Write every e-mail the emulator's SES "sends" to `directory` as JSON, so that a developer
+    (or a test) can read it back: the local stand-in for an inbox."""
+    from moto.ses.models import SESBackend
+
+    directory.mkdir(parents=True, exist_ok=True)
+    for old in directory.glob("*.json"):
+        old.unlink()
+    original = SESBackend.send_email
+    if getattr(original, "_docjobs_outbox", False):
+        return
+    counter = iter(range(1, 10**9))
+
+    @functools.wraps(original)
+    def send_email(self, source, subject, body, destinations, *args, **kwargs):  # type: ignore[no-untyped-def]
+        message = original(self, source, subject, body, destinations, *args, **kwargs)
+        record = {"message_id": message.id, "from": source, "to": destinations.get("ToAddresses", []),
+                  "subject": subject, "body": body}  # fmt: skip
+        (directory / f"{next(counter):06d}.json").write_text(json.dumps(record, indent=2))
+        return message
+
+    send_email._docjobs_outbox = True  # type: ignore[attr-defined]
+    SESBackend.send_email = send_email  # type: ignore[method-assign]
 
 
 def make_dynamodb_atomic() -> None:

@@ -81,6 +81,10 @@ def provision(template_path: Path, clients: dict[str, Any], stack_name: str = "d
             _create_bucket(clients["s3"], resolver, logical, props, stack_name)
         elif kind in ("AWS::Serverless::StateMachine", "AWS::StepFunctions::StateMachine"):
             deferred.append((logical, props))
+        elif kind == "AWS::SES::EmailIdentity":
+            identity = str(resolver.resolve(props["EmailIdentity"]))
+            clients["ses"].verify_email_identity(EmailAddress=identity)
+            resolver.refs[logical] = identity
         elif kind == "AWS::Events::EventBus":
             name = str(resolver.resolve(props["Name"]))
             arn = clients["events"].create_event_bus(Name=name)["EventBusArn"]

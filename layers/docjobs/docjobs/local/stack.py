@@ -51,9 +51,10 @@ class LocalStack:
     def start(self) -> Stack:
         from moto.server import ThreadedMotoServer
 
-        from docjobs.local.emulator import make_dynamodb_atomic
+        from docjobs.local.emulator import keep_outbox, make_dynamodb_atomic
 
         make_dynamodb_atomic()
+        keep_outbox(self.template.parent / ".docjobs" / "outbox")
         logging.getLogger("werkzeug").setLevel(logging.ERROR)
         self.emulator_port = self.emulator_port or free_port()
         self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=self.emulator_port, verbose=False)
@@ -89,7 +90,7 @@ class LocalStack:
         import boto3
 
         session = boto3.session.Session(region_name=REGION, **{k.lower(): v for k, v in LOCAL_CREDENTIALS.items()})
-        names = ("dynamodb", "dynamodbstreams", "sqs", "s3", "stepfunctions", "events")
+        names = ("dynamodb", "dynamodbstreams", "sqs", "s3", "stepfunctions", "events", "ses")
         return {name: session.client(name, endpoint_url=self.endpoint) for name in names}
 
     def start_event_sources(self) -> None:

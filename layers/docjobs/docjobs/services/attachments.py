@@ -32,6 +32,7 @@ def submit_attachment(
     content_type: str | None,
     correlation_id: str | None,
     idempotency_key: str | None = None,
+    notify_email: str | None = None,
 ) -> tuple[Job, bool]:
     session_id = session_id or new_session_id()
     source = add_source(c, principal.owner, session_scope(session_id), data, filename, content_type)
@@ -51,6 +52,7 @@ def submit_attachment(
             metadata={"filename": source.filename, "file_size": source.size, "content_type": source.content_type,
                       "intermediate_responses": []},  # fmt: skip
             correlation_id=correlation_id,
+            notify_email=notify_email,
         )
         c.jobs.create(job)
         return job

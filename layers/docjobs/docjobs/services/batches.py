@@ -49,6 +49,7 @@ def submit_batch(
     correlation_id: str | None,
     idempotency_key: str | None = None,
     retry_of: str | None = None,
+    notify_email: str | None = None,
 ) -> tuple[Job, bool]:
     if not source_ids:
         raise InvalidRequestError("batch_parse needs a non-empty source_ids list.", field="source_ids")
@@ -90,7 +91,7 @@ def submit_batch(
             metadata={"intermediate_responses": []},
             batch={"total": len(children), "succeeded": 0, "failed": 0, "cancelled": 0, "pending": len(children),
                    "child_jobs": head},
-            tags=tags, correlation_id=correlation_id,
+            tags=tags, correlation_id=correlation_id, notify_email=notify_email,
         )  # fmt: skip
         c.jobs.create(parent)
         c.jobs.create_many(children)
@@ -98,7 +99,7 @@ def submit_batch(
 
     parent_id = new_job_id()
     body = {"project_id": project_id, "operation": "batch_parse", "source_ids": source_ids, "options": options,
-            "tags": tags, "retry_of": retry_of}  # fmt: skip
+            "tags": tags, "retry_of": retry_of, "notify_email": notify_email}  # fmt: skip
     job, replayed = create_once(c, principal.owner, idempotency_key, fingerprint("project_jobs", body), parent_id, create)
     if not replayed:
         metrics.add_metric(name="BatchJobsCreated", unit="Count", value=1)

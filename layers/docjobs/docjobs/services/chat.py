@@ -41,12 +41,13 @@ class ChatRequest:
     document_html: str | None = None
     require_approval: bool = False
     tags: list[str] = field(default_factory=list)
+    notify_email: str | None = None
 
     def fingerprint(self, route: str) -> str:
         """What an Idempotency-Key is bound to: the route and the body's meaning."""
         return fingerprint(route, {"message": self.message, "session_id": self.session_id,
                                    "document_html": self.document_html, "require_approval": self.require_approval,
-                                   "tags": self.tags})  # fmt: skip
+                                   "tags": self.tags, "notify_email": self.notify_email})  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -154,6 +155,7 @@ def _create_chat_job(
         },
         billing_period=period,
         tags=request.tags,
+        notify_email=request.notify_email,
         correlation_id=correlation_id,
         internal={"billing": {"tier": principal.tier, "limit": limit}},
     )

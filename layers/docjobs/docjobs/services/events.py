@@ -7,7 +7,7 @@ from typing import Any
 
 from docjobs.adapters.events_table import EVENT_RETENTION_SECONDS
 from docjobs.bootstrap import Container
-from docjobs.domain.events import event_from_change, status_changed_detail
+from docjobs.domain.events import event_from_change, is_final, status_changed_detail
 
 
 def record_change(c: Container, old: dict[str, Any] | None, new: dict[str, Any] | None) -> dict[str, Any] | None:
@@ -20,4 +20,25 @@ def record_change(c: Container, old: dict[str, Any] | None, new: dict[str, Any] 
     c.events.put(event, max(expires_at, int(c.now()) + 3600))
     if event["type"] == "status":
         c.bus.publish("Job Status Changed", status_changed_detail(event, new))
+        if is_final(event) and new.get("notify_email"):
+            send_finished_email(c, event, new, expires_at)
     return event
+
+
+def send_finished_email(c: Container, event: dict[str, Any], item: dict[str, Any], expires_at: int) -> None:
+    """One e-mail when a job finishes. The claim makes a redelivered stream record send nothing;
+    if sending fails, the claim is given back and the record's retry sends it."""
+    job_id = event["job_id"]
+    if not c.events.mark_once(job_id, "email", expires_at):
+        return
+    status = event["status"].replace("_", " ")
+    lines = [f"Your {event['job_type']} job {job_id} is {status}.", ""]
+    if event.get("error"):
+        lines += [f"Error: {event['error']}", ""]
+    where = f"/v1/projects/{item['project_id']}/jobs/{job_id}" if item.get("project_id") else f"/v1/jobs/{job_id}"
+    lines += [f"Details: GET {where}", f"Finished at {event['at']}.", "", "docjobs"]
+    try:
+        c.mailer.send(item["notify_email"], f"docjobs: job {status} ({event['job_type']})", "\n".join(lines))
+    except Exception:
+        c.events.unmark(job_id, "email")
+        raise

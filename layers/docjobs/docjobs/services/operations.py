@@ -38,6 +38,7 @@ def submit_operation(
     tags: list[str],
     correlation_id: str | None,
     idempotency_key: str | None = None,
+    notify_email: str | None = None,
 ) -> tuple[Job, bool]:
     if operation not in AVAILABLE_OPERATIONS:
         raise InvalidRequestError(
@@ -69,12 +70,14 @@ def submit_operation(
                       "intermediate_responses": []},  # fmt: skip
             tags=tags,
             correlation_id=correlation_id,
+            notify_email=notify_email,
         )
         c.jobs.create(job)
         return job
 
     job_id = new_job_id()
-    body = {"project_id": project_id, "operation": operation, "source_id": source_id, "options": normalized, "tags": tags}
+    body = {"project_id": project_id, "operation": operation, "source_id": source_id, "options": normalized, "tags": tags,
+            "notify_email": notify_email}  # fmt: skip
     job, replayed = create_once(c, principal.owner, idempotency_key, fingerprint("project_jobs", body), job_id, create)
     if not replayed:
         enqueue_job(c, job)

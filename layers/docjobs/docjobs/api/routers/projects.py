@@ -78,13 +78,15 @@ async def create_job(
         if body.source_id:
             raise InvalidRequestError("batch_parse takes source_ids (a list), not source_id.", field="source_id")
         job, replayed = submit_batch(c, principal, project_id, source_ids=body.source_ids, options=body.options,
-                                     tags=body.tags, correlation_id=correlation_id, idempotency_key=idempotency_key)  # fmt: skip
+                                     tags=body.tags, correlation_id=correlation_id, idempotency_key=idempotency_key,
+                                     notify_email=body.notify_email)  # fmt: skip
     else:
         if body.source_ids is not None:
             raise InvalidRequestError(f"{body.operation} takes one source_id; source_ids is for batch_parse.", field="source_ids")
         job, replayed = submit_operation(
             c, principal, project_id, operation=body.operation, source_id=body.source_id, options=body.options,
             tags=body.tags, correlation_id=correlation_id, idempotency_key=idempotency_key,
+            notify_email=body.notify_email,
         )  # fmt: skip
     return _accepted(request, project_id, job, replayed)
 
