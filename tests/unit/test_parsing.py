@@ -134,3 +134,49 @@ def test_format_detection_prefers_content_over_names():
     assert detect_format(b"<html><body>x</body></html>", None) == "html"
     assert detect_format(b"# hi", "x.md") == "markdown"
     assert detect_format(b"plain", None, "text/plain") == "text"
+
+
+def test_headings_are_found_when_text_is_scaled_by_the_matrix_not_the_font_size():
+    """Chrome's print-to-PDF and pdfTeX set the font size to 1 and scale the text matrix."""
+    import io
+
+    from reportlab.pdfgen import canvas
+
+    buffer = io.BytesIO()
+    c = canvas.Canvas(buffer)
+
+    def line(y: float, text: str, size: float) -> None:
+        c.saveState()
+        c.translate(72, y)
+        c.scale(size, size)
+        c.setFont("Helvetica", 1)
+        c.drawString(0, 0, text)
+        c.restoreState()
+
+    line(720, "Scaled Title", 22)
+    for i, y in enumerate(range(690, 600, -14)):
+        line(y, f"Body line {i} of the scaled document.", 11)
+    c.showPage()
+    c.save()
+    parsed = parse_bytes(buffer.getvalue())
+    assert [(b.type, b.text.split("\n")[0]) for b in parsed.blocks] == [
+        ("heading", "Scaled Title"), ("paragraph", "Body line 0 of the scaled document.")]  # fmt: skip
+    assert parsed.blocks[1].heading_path == ["Scaled Title"]
+
+
+def test_paragraphs_end_where_the_vertical_space_grows():
+    lines = [("First paragraph line one.", 11), ("First paragraph line two.", 11)]
+    data = documents.pdf([lines])  # evenly spaced: one paragraph
+    assert [b.text for b in parse_bytes(data).blocks] == ["First paragraph line one.\nFirst paragraph line two."]
+    import io
+
+    from reportlab.pdfgen import canvas
+
+    buffer = io.BytesIO()
+    c = canvas.Canvas(buffer)
+    c.setFont("Helvetica", 11)
+    for y, text in ((720, "Para one, line one."), (706, "Para one, line two."), (680, "Para two after a gap.")):
+        c.drawString(72, y, text)
+    c.showPage()
+    c.save()
+    assert [b.text for b in parse_bytes(buffer.getvalue()).blocks] == ["Para one, line one.\nPara one, line two.", "Para two after a gap."]

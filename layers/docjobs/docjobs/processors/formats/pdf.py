@@ -17,6 +17,8 @@ from docjobs.processors.model import Block, DocumentError, Page, ParsedDocument
 # PDFium is not thread-safe: every use of it in this process holds this lock. (A Lambda container
 # handles one event at a time; the local stack runs several workers as threads in one process.)
 PDFIUM_LOCK = threading.RLock()
+# Extra space between two lines, as a share of the line's height, that starts a new paragraph.
+PARAGRAPH_GAP = 0.35
 
 _BULLET = re.compile(r"^(?:[•◦▪‣\-–*·]|\(?\d{1,3}[.)]|[a-z][.)])\s+")
 _METADATA_KEYS = {"Title": "title", "Author": "author", "Subject": "subject", "Keywords": "keywords",
@@ -91,18 +93,19 @@ def _lines(textpage: pdfium.PdfTextPage, page_number: int) -> list[_Line]:
     if count <= 0:
         return []
     text = textpage.get_text_range(0, count)
-    raw = textpage.raw
     out: list[_Line] = []
     offset = 0
     # PDFium's text carries generated "\r\n" line breaks, counted as characters, so a line's
-    # offset in the string is its first character's index: one font-size and one box call a line.
+    # offset in the string is its first character's index: one box call a line. The loose box
+    # spans the font's ascent to descent as rendered, so its height is the line's real size
+    # (FPDFText_GetFontSize is not: many generators set the font size to 1 and scale the text
+    # matrix) and the space between two loose boxes is the extra leading between the lines.
     for piece in text.split("\r\n"):
         stripped = piece.strip()
         if stripped:
             first = offset + (len(piece) - len(piece.lstrip()))
-            size = pdfium_c.FPDFText_GetFontSize(raw, first)
-            left, right, bottom, top = textpage.get_charbox(first)
-            out.append(_Line(stripped, round(size, 1), top, bottom, page_number))
+            _left, bottom, _right, top = textpage.get_charbox(first, loose=True)
+            out.append(_Line(stripped, round(top - bottom, 1), top, bottom, page_number))
         offset += len(piece) + 2
     return out
 
@@ -129,7 +132,7 @@ def _blocks(lines: list[_Line]) -> list[Block]:
             and previous.page == line.page
             and abs(previous.size - line.size) < 0.6
             and not bullet
-            and _gap(previous, line) < 0.9 * max(previous.top - previous.bottom, 1.0)
+            and _gap(previous, line) < PARAGRAPH_GAP * max(previous.size, 1.0)
             and (current.type == "heading") == heading
             and current.type in ("paragraph", "heading", "list_item")
         )
@@ -150,7 +153,7 @@ def _is_heading_size(line: _Line, body: float) -> bool:
 
 
 def _gap(above: _Line, below: _Line) -> float:
-    return above.bottom - below.top  # PDF y grows upwards
+    return above.bottom - below.top  # PDF y grows upwards: the space between the two loose boxes
 
 
 def _join(text: str, more: str) -> str:
