@@ -11,6 +11,7 @@ from docjobs.adapters.accounts_table import DynamoAccountsRepository
 from docjobs.adapters.blobs import S3BlobStore
 from docjobs.adapters.events_table import DynamoJobEventLog, EventBridgeBus, SesMailer
 from docjobs.adapters.jobs_table import DynamoJobRepository
+from docjobs.adapters.lazy import LazyClient
 from docjobs.adapters.queue import SqsWorkQueue
 from docjobs.adapters.sources_table import DynamoSourceRepository
 from docjobs.adapters.workflow import StepFunctionsWorkflow
@@ -43,8 +44,9 @@ def build_container(settings: Settings, *, session: object | None = None, clock_
     boto_session = session or boto3.session.Session(region_name=settings.region)
     config = Config(retries={"max_attempts": 4, "mode": "standard"}, connect_timeout=3, read_timeout=10)
     dynamodb = boto_session.client("dynamodb", config=config)  # type: ignore[attr-defined]
-    s3 = boto_session.client("s3", config=config)  # type: ignore[attr-defined]
-    sqs = boto_session.client("sqs", config=config)  # type: ignore[attr-defined]
+    # Made on first use: a poll needs only DynamoDB (see adapters/lazy.py).
+    s3 = LazyClient(lambda: boto_session.client("s3", config=config))  # type: ignore[attr-defined]
+    sqs = LazyClient(lambda: boto_session.client("sqs", config=config))  # type: ignore[attr-defined]
     blobs = S3BlobStore(settings.documents_bucket, s3)
     return Container(
         settings=settings,
@@ -55,11 +57,11 @@ def build_container(settings: Settings, *, session: object | None = None, clock_
         sources=DynamoSourceRepository(settings.jobs_table, dynamodb),
         workflow=StepFunctionsWorkflow(
             settings.batch_state_machine_arn,
-            lambda: boto_session.client("stepfunctions", config=config),  # type: ignore[attr-defined]
+            LazyClient(lambda: boto_session.client("stepfunctions", config=config)),  # type: ignore[attr-defined]
         ),
         events=DynamoJobEventLog(settings.job_events_table, dynamodb),
-        bus=EventBridgeBus(settings.event_bus_name, lambda: boto_session.client("events", config=config)),  # type: ignore[attr-defined]
-        mailer=SesMailer(settings.notify_from_address, lambda: boto_session.client("ses", config=config)),  # type: ignore[attr-defined]
+        bus=EventBridgeBus(settings.event_bus_name, LazyClient(lambda: boto_session.client("events", config=config))),  # type: ignore[attr-defined]
+        mailer=SesMailer(settings.notify_from_address, LazyClient(lambda: boto_session.client("ses", config=config))),  # type: ignore[attr-defined]
         clock=clock_fn or clock.now,
     )
 

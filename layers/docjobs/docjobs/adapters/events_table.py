@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from typing import Any
 
 from docjobs.adapters.dynamo import from_item, to_item
@@ -48,15 +47,12 @@ class DynamoJobEventLog:
 
 
 class SesMailer:
-    def __init__(self, from_address: str, client_factory: Callable[[], Any]) -> None:
+    def __init__(self, from_address: str, client: Any) -> None:
         self.from_address = from_address
-        self._client_factory = client_factory
-        self._client: Any = None
+        self.client = client
 
     def send(self, to: str, subject: str, text: str) -> str:
-        if self._client is None:
-            self._client = self._client_factory()
-        return self._client.send_email(
+        return self.client.send_email(
             Source=self.from_address,
             Destination={"ToAddresses": [to]},
             Message={"Subject": {"Data": subject, "Charset": "UTF-8"}, "Body": {"Text": {"Data": text, "Charset": "UTF-8"}}},
@@ -66,17 +62,14 @@ class SesMailer:
 class EventBridgeBus:
     SOURCE = "docjobs"
 
-    def __init__(self, bus_name: str, client_factory: Callable[[], Any]) -> None:
+    def __init__(self, bus_name: str, client: Any) -> None:
         self.bus_name = bus_name
-        self._client_factory = client_factory
-        self._client: Any = None
+        self.client = client
 
     def publish(self, detail_type: str, detail: dict[str, Any]) -> None:
         if not self.bus_name:
             return
-        if self._client is None:  # made on first use: the API function never needs it
-            self._client = self._client_factory()
-        response = self._client.put_events(Entries=[{"Source": self.SOURCE, "DetailType": detail_type,
+        response = self.client.put_events(Entries=[{"Source": self.SOURCE, "DetailType": detail_type,
                                                      "Detail": json.dumps(detail), "EventBusName": self.bus_name}])  # fmt: skip
         if response.get("FailedEntryCount"):
             raise RuntimeError(f"EventBridge refused the event: {response['Entries']}")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -12,16 +11,9 @@ from docjobs.observability import logger
 
 
 class StepFunctionsWorkflow:
-    def __init__(self, state_machine_arn: str, client_factory: Callable[[], Any]) -> None:
+    def __init__(self, state_machine_arn: str, client: Any) -> None:
         self.state_machine_arn = state_machine_arn
-        self._client_factory = client_factory
-        self._client: Any = None
-
-    @property
-    def client(self) -> Any:
-        if self._client is None:  # made on first use: a poll never pays for this client
-            self._client = self._client_factory()
-        return self._client
+        self.client = client
 
     def start(self, name: str, payload: dict[str, Any]) -> str:
         """Start an execution named `name` (one per job: a retried start cannot run a batch twice)."""
