@@ -79,6 +79,11 @@ def settings(stack):
         job_events_table=env["JOB_EVENTS_TABLE"],
         event_bus_name=env["EVENT_BUS_NAME"],
         notify_from_address=env["NOTIFY_FROM_ADDRESS"],
+        webhook_queue_url=env["WEBHOOK_QUEUE_URL"],
+        webhook_dead_letter_queue_url=env["WEBHOOK_DEAD_LETTER_QUEUE_URL"],
+        # Retries wait on the test's clock, not on SQS: a not-yet-due message comes straight back.
+        webhook_max_delay_seconds=0,
+        webhook_timeout_seconds=2.0,
         tier_limits={"free": 500, "tiny": 2, "enterprise": None},
     )
 

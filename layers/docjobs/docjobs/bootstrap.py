@@ -12,8 +12,10 @@ from docjobs.adapters.blobs import S3BlobStore
 from docjobs.adapters.events_table import DynamoJobEventLog, EventBridgeBus, SesMailer
 from docjobs.adapters.jobs_table import DynamoJobRepository
 from docjobs.adapters.lazy import LazyClient
-from docjobs.adapters.queue import SqsWorkQueue
+from docjobs.adapters.queue import SqsQueue
 from docjobs.adapters.sources_table import DynamoSourceRepository
+from docjobs.adapters.webhook_http import WebhookSender
+from docjobs.adapters.webhooks_table import DynamoWebhookRepository
 from docjobs.adapters.workflow import StepFunctionsWorkflow
 from docjobs.config import Settings, get_settings
 from docjobs.domain import clock
@@ -25,12 +27,16 @@ class Container:
     jobs: DynamoJobRepository
     accounts: DynamoAccountsRepository
     blobs: S3BlobStore
-    queue: SqsWorkQueue
+    queue: SqsQueue
     sources: DynamoSourceRepository
     workflow: StepFunctionsWorkflow
     events: DynamoJobEventLog
     bus: EventBridgeBus
     mailer: SesMailer
+    webhooks: DynamoWebhookRepository
+    webhook_queue: SqsQueue
+    webhook_dead_letters: SqsQueue
+    webhook_sender: WebhookSender
     clock: Callable[[], float] = field(default=clock.now)
 
     def now(self) -> float:
@@ -53,7 +59,7 @@ def build_container(settings: Settings, *, session: object | None = None, clock_
         jobs=DynamoJobRepository(settings.jobs_table, dynamodb, blobs),
         accounts=DynamoAccountsRepository(settings.accounts_table, dynamodb),
         blobs=blobs,
-        queue=SqsWorkQueue(settings.work_queue_url, sqs),
+        queue=SqsQueue(settings.work_queue_url, sqs),
         sources=DynamoSourceRepository(settings.jobs_table, dynamodb),
         workflow=StepFunctionsWorkflow(
             settings.batch_state_machine_arn,
@@ -62,6 +68,10 @@ def build_container(settings: Settings, *, session: object | None = None, clock_
         events=DynamoJobEventLog(settings.job_events_table, dynamodb),
         bus=EventBridgeBus(settings.event_bus_name, LazyClient(lambda: boto_session.client("events", config=config))),  # type: ignore[attr-defined]
         mailer=SesMailer(settings.notify_from_address, LazyClient(lambda: boto_session.client("ses", config=config))),  # type: ignore[attr-defined]
+        webhooks=DynamoWebhookRepository(settings.accounts_table, dynamodb),
+        webhook_queue=SqsQueue(settings.webhook_queue_url, sqs),
+        webhook_dead_letters=SqsQueue(settings.webhook_dead_letter_queue_url, sqs),
+        webhook_sender=WebhookSender(allow_loopback=settings.webhook_allow_loopback, timeout=settings.webhook_timeout_seconds),
         clock=clock_fn or clock.now,
     )
 

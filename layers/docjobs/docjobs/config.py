@@ -36,6 +36,14 @@ class Settings:
     sweep_pending_seconds: int = 900
     sweep_running_seconds: int = 1800
     sweep_max_requeues: int = 2
+    # Webhooks: the queue that feeds the sender and where deliveries go once their retries run out.
+    webhook_queue_url: str = ""
+    webhook_dead_letter_queue_url: str = ""
+    # Loopback targets are refused, except by the local stack (make run), for development.
+    webhook_allow_loopback: bool = False
+    # The longest SQS delay of a retry (SQS allows 900 s; longer waits hop through the queue).
+    webhook_max_delay_seconds: int = 900
+    webhook_timeout_seconds: float = 10.0
     # Largest accepted request body (API Gateway's own limit is 10 MB, Lambda's payload 6 MB).
     max_request_bytes: int = 6 * 1024 * 1024
 
@@ -71,4 +79,8 @@ def get_settings() -> Settings:
         sweep_pending_seconds=int(os.environ.get("SWEEP_PENDING_SECONDS", "900")),
         sweep_running_seconds=int(os.environ.get("SWEEP_RUNNING_SECONDS", "1800")),
         sweep_max_requeues=int(os.environ.get("SWEEP_MAX_REQUEUES", "2")),
+        webhook_queue_url=os.environ.get("WEBHOOK_QUEUE_URL", ""),
+        webhook_dead_letter_queue_url=os.environ.get("WEBHOOK_DEAD_LETTER_QUEUE_URL", ""),
+        webhook_allow_loopback=os.environ.get("WEBHOOK_ALLOW_LOOPBACK", "").lower() in ("1", "true", "yes"),
+        webhook_timeout_seconds=float(os.environ.get("WEBHOOK_TIMEOUT_SECONDS", "10")),
     )

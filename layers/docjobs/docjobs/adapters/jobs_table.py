@@ -31,7 +31,7 @@ from docjobs.adapters.dynamo import UpdateBuilder, from_item, serialize, to_item
 from docjobs.domain.batches import CHILD_JOBS_HEAD
 from docjobs.domain.clock import iso
 from docjobs.domain.errors import InvalidRequestError, JobConflictError, JobNotFoundError
-from docjobs.domain.jobs import Job, Owner, Status
+from docjobs.domain.jobs import Job, Notify, Owner, Status
 
 # Fields that may grow large; stashed in S3 together when they would not fit an item.
 OFFLOADABLE = ("result", "metadata.pending_changes", "internal.draft")
@@ -64,7 +64,7 @@ def _to_job(values: dict[str, Any]) -> Job:
         tags=values.get("tags", []),
         correlation_id=values.get("correlation_id"),
         event_seq=int(values.get("event_seq", 0)),
-        notify_email=values.get("notify_email"),
+        notify=Notify(values.get("notify_email"), values.get("webhook_url")),
         project_id=values.get("project_id"),
         source_id=values.get("source_id"),
         history=values.get("history", []),
@@ -96,7 +96,7 @@ def _job_values(job: Job) -> dict[str, Any]:
         "billing_period": job.billing_period,
         "tags": job.tags,
         "correlation_id": job.correlation_id,
-        "notify_email": job.notify_email,
+        **job.notify.as_dict(),
         "project_id": job.project_id,
         "source_id": job.source_id,
         "history": job.history,

@@ -7,7 +7,7 @@ from fastapi import FastAPI
 from docjobs import __version__
 from docjobs.api import errors
 from docjobs.api.middleware import RequestContextMiddleware
-from docjobs.api.routers import chat, events, jobs, meta, projects
+from docjobs.api.routers import chat, events, jobs, meta, projects, webhooks
 
 MAX_REQUEST_BYTES = 6 * 1024 * 1024  # Lambda's synchronous payload limit
 
@@ -25,5 +25,6 @@ def create_app() -> FastAPI:
     app.include_router(jobs.router)
     app.include_router(events.router)
     app.include_router(projects.router)
+    app.include_router(webhooks.router)
     app.add_middleware(RequestContextMiddleware, max_body_bytes=MAX_REQUEST_BYTES)
     return app

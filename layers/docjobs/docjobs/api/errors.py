@@ -17,6 +17,7 @@ STATUS_FOR: dict[type[e.DocjobsError], int] = {
     e.ForbiddenError: 403,
     e.JobNotFoundError: 404,
     e.SourceNotFoundError: 404,
+    e.WebhookNotFoundError: 404,
     e.JobConflictError: 409,
     e.JobNotFinishedError: 409,
     e.IdempotencyConflictError: 409,

@@ -14,6 +14,11 @@ def _notify_email() -> Any:
     return Field(default=None, max_length=254, pattern=EMAIL_PATTERN, description="E-mail this address when the job finishes")
 
 
+def _webhook_url() -> Any:
+    return Field(default=None, min_length=1, max_length=2048,
+                 description="POST every status change of this job here, signed with GET /v1/webhooks/job-secret")  # fmt: skip
+
+
 class StrictBody(BaseModel):
     """Request bodies reject unknown fields, so a typo is an error rather than silently ignored."""
 
@@ -33,6 +38,7 @@ class ChatBody(StrictBody):
     )
     tags: list[StrictStr] = Field(default_factory=list, max_length=20, description="Labels to filter jobs by.")
     notify_email: StrictStr | None = _notify_email()
+    webhook_url: StrictStr | None = _webhook_url()
 
 
 class AsyncChatAccepted(BaseModel):
@@ -178,6 +184,7 @@ class ProjectJobBody(StrictBody):
     options: dict[str, Any] = Field(default_factory=dict, description="Operation options (see the README)")
     tags: list[StrictStr] = Field(default_factory=list, max_length=20)
     notify_email: StrictStr | None = _notify_email()
+    webhook_url: StrictStr | None = _webhook_url()
 
 
 class HistoryEvent(BaseModel):
@@ -267,3 +274,61 @@ class UploadUrl(BaseModel):
 class CompleteUploadBody(StrictBody):
     filename: StrictStr | None = Field(default=None, max_length=255)
     content_type: StrictStr | None = Field(default=None, max_length=255)
+
+
+# -- webhooks -----------------------------------------------------------------------------------
+
+
+class WebhookBody(StrictBody):
+    url: StrictStr = Field(min_length=1, max_length=2048, description="Where to POST events (http or https)")
+    event_types: list[StrictStr] | None = Field(
+        default=None, max_length=20, description='Event types to receive (job.completed, ...; "*" for all); all status changes if omitted'
+    )
+    description: StrictStr | None = Field(default=None, max_length=500)
+
+
+class WebhookEndpointView(BaseModel):
+    id: str
+    url: str
+    event_types: list[str]
+    description: str | None = None
+    status: Literal["enabled", "disabled"]
+    disabled_reason: str | None = None
+    created_at: str
+
+
+class WebhookCreated(WebhookEndpointView):
+    secret: str = Field(description="Verifies webhook-signature; shown only now (and after a rotation)")
+
+
+class WebhookList(BaseModel):
+    data: list[WebhookEndpointView]
+
+
+class JobWebhookSecret(BaseModel):
+    secret: str = Field(description="Signs the webhooks of jobs created with their own webhook_url")
+
+
+class DeliveryAttemptView(BaseModel):
+    attempt: int
+    at: str
+    status_code: int | None = None
+    duration_ms: float | None = None
+    error: str | None = None
+    response: str | None = None
+
+
+class DeliveryView(BaseModel):
+    id: str = Field(description="The webhook-id header: the same for every attempt")
+    event_type: str
+    job_id: str
+    status: Literal["pending", "sending", "retrying", "succeeded", "failed", "dead_lettered", "skipped"]
+    attempts: list[DeliveryAttemptView]
+    next_attempt_at: str | None = None
+    created_at: str
+
+
+class DeliveryList(BaseModel):
+    data: list[DeliveryView]
+    next_cursor: str | None = None
+    has_more: bool

@@ -26,6 +26,10 @@ class JobNotFoundError(DocjobsError):
     code = "job_not_found"
 
 
+class WebhookNotFoundError(DocjobsError):
+    code = "webhook_not_found"
+
+
 class SourceNotFoundError(DocjobsError):
     code = "source_not_found"
 

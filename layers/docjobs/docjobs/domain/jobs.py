@@ -153,6 +153,18 @@ class Owner:
         return self.id if self.kind == "user" else None
 
 
+@dataclass(frozen=True)
+class Notify:
+    """Who hears about a job besides its poller: one e-mail when it finishes, and the job's own
+    webhook on every status change (signed with the owner's job webhook secret)."""
+
+    email: str | None = None
+    webhook_url: str | None = None
+
+    def as_dict(self) -> dict[str, str | None]:
+        return {"notify_email": self.email, "webhook_url": self.webhook_url}
+
+
 @dataclass
 class Job:
     """A job as the domain sees it. Storage shape lives in adapters; API shapes in views."""
@@ -184,8 +196,8 @@ class Job:
     batch: dict[str, Any] | None = None
     parent_job_id: str | None = None
     child_index: int | None = None
-    # Where to send one e-mail when the job finishes (the events function sends it).
-    notify_email: str | None = None
+    # One e-mail when the job finishes, a webhook on every status change (the events function).
+    notify: Notify = field(default_factory=Notify)
     # The number of the job's latest event (one per write; the events function logs them).
     event_seq: int = 0
     # Traces a job through the API, the queue and the worker's logs (X-Request-Id / X-Correlation-Id).

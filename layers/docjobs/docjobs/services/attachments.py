@@ -7,12 +7,13 @@ from typing import Any
 
 from docjobs.bootstrap import Container
 from docjobs.domain import clock
-from docjobs.domain.jobs import Job, JobType, Status, new_job_id
+from docjobs.domain.jobs import Job, JobType, Notify, Status, new_job_id
 from docjobs.services.auth import Principal
 from docjobs.services.chat import SESSION_TTL_SECONDS, new_session_id
 from docjobs.services.idempotency import create_once, fingerprint
 from docjobs.services.jobs import enqueue_job
 from docjobs.services.sources import add_source
+from docjobs.services.webhooks import require_safe_target
 
 ATTACHMENT_TEXT_LIMIT = 2_000_000  # characters of an attachment kept for the engine
 
@@ -32,8 +33,9 @@ def submit_attachment(
     content_type: str | None,
     correlation_id: str | None,
     idempotency_key: str | None = None,
-    notify_email: str | None = None,
+    notify: Notify = Notify(),
 ) -> tuple[Job, bool]:
+    require_safe_target(c, notify)
     session_id = session_id or new_session_id()
     source = add_source(c, principal.owner, session_scope(session_id), data, filename, content_type)
 
@@ -52,7 +54,7 @@ def submit_attachment(
             metadata={"filename": source.filename, "file_size": source.size, "content_type": source.content_type,
                       "intermediate_responses": []},  # fmt: skip
             correlation_id=correlation_id,
-            notify_email=notify_email,
+            notify=notify,
         )
         c.jobs.create(job)
         return job

@@ -22,12 +22,13 @@ from docjobs.domain.errors import (
     ServiceUnavailableError,
     SourceNotFoundError,
 )
-from docjobs.domain.jobs import Job, Operation, Status, new_job_id
+from docjobs.domain.jobs import Job, Notify, Operation, Status, new_job_id
 from docjobs.domain.options import ChunkOptions, describe
 from docjobs.observability import logger, metrics
 from docjobs.services.auth import Principal
 from docjobs.services.idempotency import create_once, fingerprint
 from docjobs.services.jobs import fail_job, finishing_fields, parent_items
+from docjobs.services.webhooks import require_safe_target
 
 UNFINISHED = [Status.PENDING.value, Status.IN_PROGRESS.value]
 
@@ -49,8 +50,9 @@ def submit_batch(
     correlation_id: str | None,
     idempotency_key: str | None = None,
     retry_of: str | None = None,
-    notify_email: str | None = None,
+    notify: Notify = Notify(),
 ) -> tuple[Job, bool]:
+    require_safe_target(c, notify)
     if not source_ids:
         raise InvalidRequestError("batch_parse needs a non-empty source_ids list.", field="source_ids")
     if len(source_ids) > MAX_CHILDREN:
@@ -91,7 +93,7 @@ def submit_batch(
             metadata={"intermediate_responses": []},
             batch={"total": len(children), "succeeded": 0, "failed": 0, "cancelled": 0, "pending": len(children),
                    "child_jobs": head},
-            tags=tags, correlation_id=correlation_id, notify_email=notify_email,
+            tags=tags, correlation_id=correlation_id, notify=notify,
         )  # fmt: skip
         c.jobs.create(parent)
         c.jobs.create_many(children)
@@ -99,7 +101,7 @@ def submit_batch(
 
     parent_id = new_job_id()
     body = {"project_id": project_id, "operation": "batch_parse", "source_ids": source_ids, "options": options,
-            "tags": tags, "retry_of": retry_of, "notify_email": notify_email}  # fmt: skip
+            "tags": tags, "retry_of": retry_of, **notify.as_dict()}  # fmt: skip
     job, replayed = create_once(c, principal.owner, idempotency_key, fingerprint("project_jobs", body), parent_id, create)
     if not replayed:
         metrics.add_metric(name="BatchJobsCreated", unit="Count", value=1)
@@ -223,4 +225,5 @@ def retry_failed(c: Container, principal: Principal, parent: Job, *, correlation
         raise JobConflictError(f"Batch {parent.job_id} has no failed children to retry.", status=parent.status.value)
     options = {k: v for k, v in parent.request.get("options", {}).items() if k in ("chunking", "max_concurrency")}
     return submit_batch(c, principal, parent.project_id or "", source_ids=failed, options=options, tags=parent.tags,
-                        correlation_id=correlation_id, idempotency_key=idempotency_key, retry_of=parent.job_id)  # fmt: skip
+                        correlation_id=correlation_id, idempotency_key=idempotency_key, retry_of=parent.job_id,
+                        notify=parent.notify)  # fmt: skip

@@ -24,11 +24,12 @@ from docjobs.domain.errors import (
     PayloadTooLargeError,
     UsageLimitExceededError,
 )
-from docjobs.domain.jobs import DAY, Job, JobType, Owner, Status, new_job_id
+from docjobs.domain.jobs import DAY, Job, JobType, Notify, Owner, Status, new_job_id
 from docjobs.observability import metrics
 from docjobs.services.auth import Principal
 from docjobs.services.idempotency import create_once, fingerprint
 from docjobs.services.jobs import enqueue_job, get_owned_job
+from docjobs.services.webhooks import require_safe_target
 
 SESSION_TTL_SECONDS = 30 * DAY  # a session (and its documents) lives 30 days after its last use
 HISTORY_FOR_ENGINE = 10  # earlier turns the engine sees
@@ -41,13 +42,13 @@ class ChatRequest:
     document_html: str | None = None
     require_approval: bool = False
     tags: list[str] = field(default_factory=list)
-    notify_email: str | None = None
+    notify: Notify = field(default_factory=Notify)
 
     def fingerprint(self, route: str) -> str:
         """What an Idempotency-Key is bound to: the route and the body's meaning."""
         return fingerprint(route, {"message": self.message, "session_id": self.session_id,
                                    "document_html": self.document_html, "require_approval": self.require_approval,
-                                   "tags": self.tags, "notify_email": self.notify_email})  # fmt: skip
+                                   "tags": self.tags, **self.notify.as_dict()})  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -83,6 +84,7 @@ def submit_chat(
         raise PayloadTooLargeError(
             f"document_html is larger than the {c.settings.max_document_bytes // (1024 * 1024)} MB limit."
         )
+    require_safe_target(c, request.notify)
     now = c.now()
     session_id = request.session_id or new_session_id()
     if request.document_html is None:
@@ -155,7 +157,7 @@ def _create_chat_job(
         },
         billing_period=period,
         tags=request.tags,
-        notify_email=request.notify_email,
+        notify=request.notify,
         correlation_id=correlation_id,
         internal={"billing": {"tier": principal.tier, "limit": limit}},
     )

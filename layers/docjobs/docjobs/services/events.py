@@ -1,5 +1,5 @@
 """Side effects of job changes, driven by the jobs table's stream (never by the request that
-made the change): the job's event log, and "Job Status Changed" on EventBridge."""
+made the change): the job's event log, "Job Status Changed" on EventBridge, webhooks, e-mail."""
 
 from __future__ import annotations
 
@@ -8,16 +8,18 @@ from typing import Any
 from docjobs.adapters.events_table import EVENT_RETENTION_SECONDS
 from docjobs.bootstrap import Container
 from docjobs.domain.events import event_from_change, is_final, status_changed_detail
+from docjobs.services.webhooks import fan_out
 
 
 def record_change(c: Container, old: dict[str, Any] | None, new: dict[str, Any] | None) -> dict[str, Any] | None:
     """Log the event a change makes (idempotently: a redelivered record rewrites the same event)
-    and announce status changes. Returns the event, if the change made one."""
+    and announce it. Returns the event, if the change made one."""
     event = event_from_change(old, new)
     if event is None or new is None:
         return None
     expires_at = int(new.get("expires_at") or c.now() + EVENT_RETENTION_SECONDS)
     c.events.put(event, max(expires_at, int(c.now()) + 3600))
+    fan_out(c, event, new)
     if event["type"] == "status":
         c.bus.publish("Job Status Changed", status_changed_detail(event, new))
         if is_final(event) and new.get("notify_email"):

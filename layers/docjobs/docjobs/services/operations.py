@@ -15,13 +15,14 @@ from pydantic import ValidationError
 from docjobs.bootstrap import Container
 from docjobs.domain import clock
 from docjobs.domain.errors import InvalidRequestError, JobConflictError, JobNotFoundError
-from docjobs.domain.jobs import AVAILABLE_OPERATIONS, Job, JobType, Owner, Status, new_job_id
+from docjobs.domain.jobs import AVAILABLE_OPERATIONS, Job, JobType, Notify, Owner, Status, new_job_id
 from docjobs.domain.options import describe, normalize_options
 from docjobs.observability import logger, metrics
 from docjobs.services.auth import Principal
 from docjobs.services.idempotency import create_once, fingerprint
 from docjobs.services.jobs import enqueue_job, fail_job, finishing_fields, get_owned_job, parent_items
 from docjobs.services.sources import get_source
+from docjobs.services.webhooks import require_safe_target
 
 INLINE_RESULT_BYTES = 256 * 1024  # larger results go to S3 (an item holds at most 400 KB)
 RESULT_URL_SECONDS = 900
@@ -38,8 +39,9 @@ def submit_operation(
     tags: list[str],
     correlation_id: str | None,
     idempotency_key: str | None = None,
-    notify_email: str | None = None,
+    notify: Notify = Notify(),
 ) -> tuple[Job, bool]:
+    require_safe_target(c, notify)
     if operation not in AVAILABLE_OPERATIONS:
         raise InvalidRequestError(
             f"The {operation} operation is not available yet; available: {', '.join(sorted(AVAILABLE_OPERATIONS))}.",
@@ -70,14 +72,14 @@ def submit_operation(
                       "intermediate_responses": []},  # fmt: skip
             tags=tags,
             correlation_id=correlation_id,
-            notify_email=notify_email,
+            notify=notify,
         )
         c.jobs.create(job)
         return job
 
     job_id = new_job_id()
     body = {"project_id": project_id, "operation": operation, "source_id": source_id, "options": normalized, "tags": tags,
-            "notify_email": notify_email}  # fmt: skip
+            **notify.as_dict()}  # fmt: skip
     job, replayed = create_once(c, principal.owner, idempotency_key, fingerprint("project_jobs", body), job_id, create)
     if not replayed:
         enqueue_job(c, job)

@@ -13,7 +13,7 @@ from docjobs.api.deps import ContainerDep, IdempotencyKey, PrincipalDep
 from docjobs.api.models import EMAIL_PATTERN, SESSION_ID_PATTERN, AsyncChatAccepted, ChatBody, ErrorBody, SyncChatResult
 from docjobs.bootstrap import Container
 from docjobs.domain.errors import JobNotFoundError
-from docjobs.domain.jobs import Job, Status
+from docjobs.domain.jobs import Job, Notify, Status
 from docjobs.services.attachments import submit_attachment
 from docjobs.services.chat import ChatRequest, Submitted, submit_chat, sync_timeout_message
 from docjobs.services.jobs import enqueue_job
@@ -35,7 +35,7 @@ def _to_request(body: ChatBody) -> ChatRequest:
         document_html=body.document_html,
         require_approval=body.require_approval,
         tags=body.tags,
-        notify_email=body.notify_email,
+        notify=Notify(body.notify_email, body.webhook_url),
     )
 
 
@@ -161,11 +161,12 @@ async def attach(
     file: Annotated[UploadFile, File(description="PDF, DOCX, HTML, Markdown or text")],
     session_id: Annotated[str | None, Form(pattern=SESSION_ID_PATTERN)] = None,
     notify_email: Annotated[str | None, Form(max_length=254, pattern=EMAIL_PATTERN)] = None,
+    webhook_url: Annotated[str | None, Form(min_length=1, max_length=2048)] = None,
     idempotency_key: IdempotencyKey = None,
 ) -> JSONResponse:
     job, replayed = submit_attachment(
         c, principal, session_id=session_id, data=await file.read(), filename=file.filename,
         content_type=file.content_type, correlation_id=request.state.request_id, idempotency_key=idempotency_key,
-        notify_email=notify_email,
+        notify=Notify(notify_email, webhook_url),
     )  # fmt: skip
     return _accepted(request, Submitted(job, replayed=replayed), "Attachment queued for processing")

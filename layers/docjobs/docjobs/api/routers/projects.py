@@ -22,7 +22,7 @@ from docjobs.api.models import (
 from docjobs.api.views import child_view, project_job_view
 from docjobs.bootstrap import Container
 from docjobs.domain.errors import InvalidRequestError
-from docjobs.domain.jobs import Job
+from docjobs.domain.jobs import Job, Notify
 from docjobs.domain.statuses import parse_status_filter
 from docjobs.services.batches import list_children, retry_failed, submit_batch
 from docjobs.services.jobs import cancel_job
@@ -79,14 +79,14 @@ async def create_job(
             raise InvalidRequestError("batch_parse takes source_ids (a list), not source_id.", field="source_id")
         job, replayed = submit_batch(c, principal, project_id, source_ids=body.source_ids, options=body.options,
                                      tags=body.tags, correlation_id=correlation_id, idempotency_key=idempotency_key,
-                                     notify_email=body.notify_email)  # fmt: skip
+                                     notify=Notify(body.notify_email, body.webhook_url))  # fmt: skip
     else:
         if body.source_ids is not None:
             raise InvalidRequestError(f"{body.operation} takes one source_id; source_ids is for batch_parse.", field="source_ids")
         job, replayed = submit_operation(
             c, principal, project_id, operation=body.operation, source_id=body.source_id, options=body.options,
             tags=body.tags, correlation_id=correlation_id, idempotency_key=idempotency_key,
-            notify_email=body.notify_email,
+            notify=Notify(body.notify_email, body.webhook_url),
         )  # fmt: skip
     return _accepted(request, project_id, job, replayed)
 
