@@ -180,6 +180,83 @@ class Worker:
 
 
 @pytest.fixture
+def webhooks(stack, container, clock, monkeypatch):
+    """Feeds the webhook queue to the real webhook handler. Loopback targets are allowed (the
+    receivers are local test servers), as on the local stack."""
+    import sys
+
+    from docjobs.adapters.webhook_http import WebhookSender
+    from docjobs.local.runtime import load_handler
+
+    container.webhook_sender = WebhookSender(allow_loopback=True, timeout=container.settings.webhook_timeout_seconds,
+                                             connect_timeout=1.0)  # fmt: skip
+    handler = load_handler(stack.functions["WebhookFunction"])
+    monkeypatch.setattr(sys.modules[handler.__module__], "get_container", lambda: container)
+    return WebhookQueue(handler, container, clock)
+
+
+@dataclass
+class WebhookQueue:
+    handler: object
+    container: object
+    clock: FakeClock
+
+    def _take_all(self, queue_url: str) -> list[dict]:
+        sqs = self.container.webhook_queue.client  # type: ignore[attr-defined]
+        taken = []
+        while batch := sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10, AttributeNames=["All"]).get("Messages", []):
+            for message in batch:
+                sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
+            taken += batch
+        return taken
+
+    def drain(self, max_rounds: int = 50) -> list[dict]:
+        """Hand every message that is due by the test's clock to the handler, until none is due
+        (messages due later go back on the queue). Returns the handler's responses."""
+        import json
+
+        from docjobs.local.runtime import LambdaContext, sqs_event
+
+        queue_url = self.container.webhook_queue.queue_url  # type: ignore[attr-defined]
+        responses = []
+        for _ in range(max_rounds):
+            messages = self._take_all(queue_url)
+            due = [m for m in messages if json.loads(m["Body"])["not_before"] <= self.clock() + 1]
+            for later in (m for m in messages if m not in due):
+                self.container.webhook_queue.client.send_message(QueueUrl=queue_url, MessageBody=later["Body"])  # type: ignore[attr-defined]
+            if not due:
+                return responses
+            for i in range(0, len(due), 10):
+                event = sqs_event(due[i : i + 10], "arn:aws:sqs:us-east-1:123456789012:test-WebhookQueue")
+                responses.append(self.handler(event, LambdaContext("WebhookFunction", 60)))  # type: ignore[operator]
+        return responses
+
+    def pending(self) -> list[dict]:
+        """The messages on the queue (put back untouched)."""
+        import json
+
+        queue_url = self.container.webhook_queue.queue_url  # type: ignore[attr-defined]
+        messages = self._take_all(queue_url)
+        for m in messages:
+            self.container.webhook_queue.client.send_message(QueueUrl=queue_url, MessageBody=m["Body"])  # type: ignore[attr-defined]
+        return [json.loads(m["Body"]) for m in messages]
+
+    def dead_letters(self) -> list[dict]:
+        import json
+
+        return [json.loads(m["Body"]) for m in self._take_all(self.container.webhook_dead_letters.queue_url)]  # type: ignore[attr-defined]
+
+
+@pytest.fixture
+def receiver():
+    from tests.receiver import Receiver
+
+    server = Receiver().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
 def stream(stack, container, monkeypatch):
     """Feeds the jobs table's stream to the real events handler, as Lambda's DynamoDB event source
     would. (moto records stream data in process; its Streams API answers only in server mode, which

@@ -180,3 +180,29 @@ def test_notify_email_lands_in_the_local_outbox(local_stack):
         assert time.monotonic() < deadline, "no e-mail arrived"
         time.sleep(0.2)
     assert mails[-1]["to"] == ["sam@example.org"] and mails[-1]["subject"] == "docjobs: job completed (chat)"
+
+
+def test_webhooks_reach_a_local_receiver_signed(local_stack):
+    """make run allows loopback targets: a receiver on this machine gets every status change of
+    a job, signed, from the stream through the webhook queue and function."""
+    from tests.receiver import Receiver, verify
+
+    base, headers = local_stack.base_url, local_stack.headers()
+    receiver = Receiver().start()
+    try:
+        endpoint = requests.post(f"{base}/v1/webhooks", headers=headers, json={"url": receiver.url}).json()
+        job_id = requests.post(f"{base}/v1/chat/async", headers=headers, json={
+            "message": "Summarize", "session_id": "e2e-hook", "document_html": DOC}).json()["job_id"]  # fmt: skip
+        deadline = time.monotonic() + 30
+        while len([r for r in receiver.requests if job_id in r.body]) < 3:
+            assert time.monotonic() < deadline, f"webhooks received: {[r.body for r in receiver.requests]}"
+            time.sleep(0.2)
+        messages = [verify(endpoint["secret"], r, time.time()) for r in receiver.requests if job_id in r.body]
+        assert sorted(m["data"]["seq"] for m in messages) == sorted({m["data"]["seq"] for m in messages})
+        assert {m["type"] for m in messages} == {"job.pending", "job.in_progress", "job.completed"}
+        logged = requests.get(f"{base}/v1/webhooks/{endpoint['id']}/deliveries", headers=headers).json()["data"]
+        assert {d["status"] for d in logged if d["job_id"] == job_id} == {"succeeded"}
+        refused = requests.post(f"{base}/v1/webhooks", headers=headers, json={"url": "http://169.254.169.254/"})
+        assert refused.status_code == 422 and refused.json()["error"]["code"] == "webhook_url_refused"
+    finally:
+        receiver.stop()

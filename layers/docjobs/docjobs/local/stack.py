@@ -74,6 +74,9 @@ class LocalStack:
                 "MOTO_PORT": str(self.emulator_port),
                 "POWERTOOLS_TRACE_DISABLED": "true",
                 "POWERTOOLS_METRICS_DISABLED": "true",
+                # Local development sends webhooks to receivers on this machine; a deployed
+                # stack never allows loopback (nor any private address).
+                "WEBHOOK_ALLOW_LOOPBACK": "true",
             }
         )
         os.environ.pop("AWS_PROFILE", None)
