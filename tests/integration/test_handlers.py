@@ -108,3 +108,12 @@ def test_the_events_handler_serves_its_sample_stream_event(stack, container, mon
     assert events_handler(event("events__job_changed"), LambdaContext("EventsFunction", 60)) == {"batchItemFailures": []}
     logged = container.events.after("job_aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", 0)
     assert [(e["seq"], e["type"], e["previous_status"], e["status"]) for e in logged] == [(4, "status", "in_progress", "completed")]
+
+
+def test_the_webhook_handler_serves_its_sample_event(stack, container, monkeypatch):
+    """A message whose delivery is unknown (expired, or never recorded) is dropped; a malformed one
+    is the only failure reported, so SQS retries it alone and then dead-letters it."""
+    webhook_handler = load_handler(stack.functions["WebhookFunction"])
+    monkeypatch.setattr(sys.modules[webhook_handler.__module__], "get_container", lambda: container)
+    report = webhook_handler(event("webhooks__sqs_delivery"), LambdaContext("WebhookFunction", 60))
+    assert report == {"batchItemFailures": [{"itemIdentifier": "poison-1"}]}
