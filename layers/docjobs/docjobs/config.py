@@ -7,6 +7,8 @@ import os
 from dataclasses import dataclass, field
 from functools import lru_cache
 
+from docjobs.domain.ratelimit import DEFAULT_RATE_LIMITS, RateLimit
+
 # Monthly billable-request limits per subscription tier (None: unlimited).
 DEFAULT_TIER_LIMITS: dict[str, int | None] = {"free": 500, "pro": 10_000, "enterprise": None}
 
@@ -25,6 +27,8 @@ class Settings:
     region: str = "us-east-1"
     chat_engine: str = "offline"
     tier_limits: dict[str, int | None] = field(default_factory=lambda: dict(DEFAULT_TIER_LIMITS))
+    # Requests per rolling window per API key, by tier (DOCJOBS_RATE_LIMITS='{"free": [200, 10]}').
+    rate_limits: dict[str, RateLimit | None] = field(default_factory=lambda: dict(DEFAULT_RATE_LIMITS))
     # POST /v1/chat waits this long before handing the job to the queue (API Gateway stops at 29 s).
     sync_timeout_seconds: float = 25.0
     # How long a resolved API key is cached in memory: a revoked key stops working within this.
@@ -60,6 +64,9 @@ def get_settings() -> Settings:
     limits = dict(DEFAULT_TIER_LIMITS)
     if raw := os.environ.get("DOCJOBS_TIER_LIMITS"):
         limits.update(json.loads(raw))
+    rate_limits = dict(DEFAULT_RATE_LIMITS)
+    if raw := os.environ.get("DOCJOBS_RATE_LIMITS"):
+        rate_limits.update({tier: RateLimit(int(v[0]), float(v[1])) if v else None for tier, v in json.loads(raw).items()})
     return Settings(
         jobs_table=_env("JOBS_TABLE"),
         accounts_table=_env("ACCOUNTS_TABLE"),
@@ -73,6 +80,7 @@ def get_settings() -> Settings:
         region=os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1",
         chat_engine=os.environ.get("CHAT_ENGINE", "offline"),
         tier_limits=limits,
+        rate_limits=rate_limits,
         sync_timeout_seconds=float(os.environ.get("SYNC_TIMEOUT_SECONDS", "25")),
         key_cache_seconds=float(os.environ.get("KEY_CACHE_SECONDS", "60")),
         max_document_bytes=int(os.environ.get("MAX_DOCUMENT_BYTES", str(5 * 1024 * 1024))),

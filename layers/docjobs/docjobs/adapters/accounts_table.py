@@ -4,6 +4,8 @@
     pk = "USAGE#<owner key>"                  sk = "<YYYY-MM>"    billable requests that month
     pk = "IDEMPOTENCY#<owner key>#<sha256>"   sk = "IDEMPOTENCY"  a replayable job creation (TTL)
     pk = "SESSION#<owner key>#<session_id>"   sk = "SESSION"      current document version, history
+    pk = "RATE#<key hash>"                    sk = "RATE"         a busy key's requests per second, shared
+                                                                  by the API's containers (TTL)
 """
 
 from __future__ import annotations
@@ -61,6 +63,22 @@ class DynamoAccountsRepository:
     def __init__(self, table: str, client: Any) -> None:
         self.table = table
         self.client = client
+
+    # -- request rates --------------------------------------------------------------------------
+
+    def add_request_counts(self, key_hash: str, counts: dict[int, int], forget: list[int], expires_at: int) -> dict[int, int]:
+        """Add this process's requests per second (`counts`, by epoch second) to the key's shared
+        counters, drop seconds that left every window (`forget`), and return all counters: one UpdateItem."""
+        update = UpdateBuilder()
+        for second, n in counts.items():
+            update.add(f"s{second}", n)
+        for second in forget:
+            if second not in counts:
+                update.set(f"s{second}", None)
+        update.set("expires_at", expires_at)
+        item = self.client.update_item(TableName=self.table, Key={"pk": {"S": f"RATE#{key_hash}"}, "sk": {"S": "RATE"}},
+                                       ReturnValues="ALL_NEW", **update.params())["Attributes"]  # fmt: skip
+        return {int(name[1:]): int(value["N"]) for name, value in item.items() if name.startswith("s") and name[1:].isdigit()}
 
     # -- API keys -----------------------------------------------------------------------------
 

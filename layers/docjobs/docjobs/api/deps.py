@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Header, Path
+from fastapi import Depends, Header, Path, Request
 
 from docjobs.api.models import PROJECT_ID_PATTERN
 from docjobs.bootstrap import Container, get_container
-from docjobs.domain.errors import AuthenticationError, ForbiddenError, InvalidRequestError
+from docjobs.domain.errors import AuthenticationError, ForbiddenError, InvalidRequestError, RateLimitedError
 from docjobs.services.auth import Principal, key_resolver
+from docjobs.services.ratelimit import rate_limiter
 
 
 def container() -> Container:
@@ -19,10 +20,7 @@ def container() -> Container:
 ContainerDep = Annotated[Container, Depends(container)]
 
 
-def principal(
-    c: ContainerDep,
-    authorization: Annotated[str | None, Header(description="Bearer sk_...")] = None,
-) -> Principal:
+def _bearer(c: Container, authorization: str | None) -> Principal:
     if authorization is None:
         return key_resolver.resolve(c, None)
     scheme, _, token = authorization.partition(" ")
@@ -31,11 +29,33 @@ def principal(
     return key_resolver.resolve(c, token.strip())
 
 
+def _rate_limited(c: Container, request: Request, caller: Principal) -> Principal:
+    """Count the request against the key's rate limit; the middleware adds the RateLimit-*
+    headers to whatever the response turns out to be."""
+    try:
+        decision = rate_limiter.check(c, caller)
+    except RateLimitedError as refused:
+        request.state.rate_limit_headers = refused.details["decision"].headers()
+        raise
+    if decision is not None:
+        request.state.rate_limit_headers = decision.headers()
+    return caller
+
+
+def principal(
+    c: ContainerDep,
+    request: Request,
+    authorization: Annotated[str | None, Header(description="Bearer sk_...")] = None,
+) -> Principal:
+    return _rate_limited(c, request, _bearer(c, authorization))
+
+
 PrincipalDep = Annotated[Principal, Depends(principal)]
 
 
 def project_principal(
     c: ContainerDep,
+    request: Request,
     x_api_key: Annotated[str | None, Header(alias="x-api-key", description="API key")] = None,
     x_selected_account_id: Annotated[
         str | None, Header(alias="x-selected-account-id", description="The account (organization) to act for")
@@ -49,10 +69,10 @@ def project_principal(
         if not x_selected_account_id:
             raise InvalidRequestError("The x-selected-account-id header is required with x-api-key.")
     else:
-        caller = principal(c, authorization)
+        caller = _bearer(c, authorization)
     if x_selected_account_id and x_selected_account_id != caller.owner.id:
         raise ForbiddenError(f"This API key cannot act for account {x_selected_account_id!r}.")
-    return caller
+    return _rate_limited(c, request, caller)
 
 
 ProjectPrincipalDep = Annotated[Principal, Depends(project_principal)]

@@ -24,6 +24,7 @@ STATUS_FOR: dict[type[e.DocjobsError], int] = {
     e.PayloadTooLargeError: 413,
     e.InvalidRequestError: 422,
     e.UsageLimitExceededError: 429,
+    e.RateLimitedError: 429,
     e.ServiceUnavailableError: 503,
 }
 
@@ -41,6 +42,7 @@ def error_response(status: int, code: str, message: str, details: dict[str, Any]
 
 
 def _public_details(details: dict[str, Any]) -> dict[str, Any]:
+    # (A rate limit's headers are added by the middleware, which sees every response.)
     return {k: v for k, v in details.items() if isinstance(v, (str, int, float, bool, list, type(None)))}
 
 

@@ -33,7 +33,10 @@ class RequestContextMiddleware:
             if message["type"] == "http.response.start":
                 status_holder["status"] = message["status"]
                 message.setdefault("headers", [])
-                message["headers"] = [*message["headers"], (b"x-request-id", request_id.encode("latin-1"))]
+                extra = [(b"x-request-id", request_id.encode("latin-1"))]
+                limited = scope["state"].get("rate_limit_headers") or {}
+                extra += [(k.lower().encode(), v.encode()) for k, v in limited.items()]
+                message["headers"] = [*message["headers"], *extra]
             await send(message)
 
         length = headers.get(b"content-length")

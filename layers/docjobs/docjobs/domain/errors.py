@@ -54,6 +54,12 @@ class PayloadTooLargeError(DocjobsError):
     code = "payload_too_large"
 
 
+class RateLimitedError(DocjobsError):
+    """Too many requests in the key's rolling window (details["decision"] says when to retry)."""
+
+    code = "rate_limited"
+
+
 class UsageLimitExceededError(DocjobsError):
     code = "usage_limit_exceeded"
 

@@ -23,6 +23,7 @@ class Principal:
     owner: Owner
     tier: str
     key_prefix: str
+    key_id: str = ""  # the key's hash: what rate limits count by
 
 
 def issue_api_key(
@@ -82,7 +83,7 @@ class KeyResolver:
             record = cached[1]
         if record is None or record.revoked_at:
             raise AuthenticationError("Invalid API key.")
-        return Principal(owner=record.owner, tier=record.tier, key_prefix=record.prefix)
+        return Principal(owner=record.owner, tier=record.tier, key_prefix=record.prefix, key_id=key_hash)
 
 
 key_resolver = KeyResolver()
