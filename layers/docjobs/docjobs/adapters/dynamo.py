@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
+import json
 from decimal import Decimal
 from typing import Any
 
@@ -102,3 +105,23 @@ class UpdateBuilder:
         if self.values:
             params["ExpressionAttributeValues"] = self.values
         return params
+
+
+def encode_cursor(plain: dict[str, object]) -> str:
+    """An opaque page cursor: a DynamoDB key (or keys) as URL-safe base64 JSON."""
+    return base64.urlsafe_b64encode(json.dumps(plain, separators=(",", ":")).encode()).decode().rstrip("=")
+
+
+def decode_cursor_json(cursor: str) -> dict:
+    """What encode_cursor encoded; ValueError for anything else."""
+    try:
+        plain = json.loads(base64.urlsafe_b64decode((cursor + "=" * (-len(cursor) % 4)).encode()))
+    except (ValueError, binascii.Error, UnicodeDecodeError):
+        raise ValueError("not a cursor") from None
+    if not isinstance(plain, dict):
+        raise ValueError("not a cursor")
+    return plain
+
+
+def string_key(last_evaluated_key: dict[str, dict]) -> dict[str, str]:
+    return {k: v["S"] for k, v in last_evaluated_key.items()}

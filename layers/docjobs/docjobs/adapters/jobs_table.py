@@ -15,8 +15,6 @@ an item (400 KB); the item then names them in `payload_key`/`payload_paths`.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import json
 import time
 import uuid
@@ -27,7 +25,15 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from docjobs.adapters.blobs import S3BlobStore
-from docjobs.adapters.dynamo import UpdateBuilder, from_item, serialize, to_item
+from docjobs.adapters.dynamo import (
+    UpdateBuilder,
+    decode_cursor_json,
+    encode_cursor,
+    from_item,
+    serialize,
+    string_key,
+    to_item,
+)
 from docjobs.domain.batches import CHILD_JOBS_HEAD
 from docjobs.domain.clock import iso
 from docjobs.domain.errors import InvalidRequestError, JobConflictError, JobNotFoundError
@@ -226,7 +232,7 @@ class DynamoJobRepository:
             params["ExclusiveStartKey"] = decode_cursor(cursor, owner, partition=project_partition(owner, project_id))
         page = self.client.query(**params)
         last = page.get("LastEvaluatedKey")
-        return [self._load(item) for item in page.get("Items", [])], encode_cursor(last) if last else None
+        return [self._load(item) for item in page.get("Items", [])], encode_cursor(string_key(last)) if last else None
 
     def append_history(self, job_id: str, events: list[dict[str, Any]], now_iso: str) -> bool:
         """Add steps to a running job's timeline; False when it is no longer running."""
@@ -367,7 +373,7 @@ class DynamoJobRepository:
             params["ExclusiveStartKey"] = decode_cursor(cursor, None, partition=parent_job_id, index="gsi3")
         page = self.client.query(**params)
         last = page.get("LastEvaluatedKey")
-        return [self._load(item) for item in page.get("Items", [])], encode_cursor(last) if last else None
+        return [self._load(item) for item in page.get("Items", [])], encode_cursor(string_key(last)) if last else None
 
     def transact(self, items: list[dict[str, Any]]) -> None:
         if len(items) == 1 and "Put" in items[0]:
@@ -486,11 +492,6 @@ class DynamoJobRepository:
         return slim
 
 
-def encode_cursor(last_evaluated_key: dict[str, dict]) -> str:
-    plain = {k: v["S"] for k, v in last_evaluated_key.items()}
-    return base64.urlsafe_b64encode(json.dumps(plain, separators=(",", ":")).encode()).decode().rstrip("=")
-
-
 STATUS_SHARDS = 8  # spreads the many jobs of one status over partitions of the ByStatus index
 
 
@@ -516,19 +517,18 @@ def _bind(values: dict[str, Any], value: str) -> str:
 
 
 def _encode_search_cursor(starts: dict[str, dict | None]) -> str:
-    plain = {p: ({k: v["S"] for k, v in key.items()} if key else None) for p, key in starts.items()}
-    return base64.urlsafe_b64encode(json.dumps(plain, separators=(",", ":")).encode()).decode().rstrip("=")
+    return encode_cursor({p: (string_key(key) if key else None) for p, key in starts.items()})
 
 
 def _decode_search_cursor(cursor: str | None, owner: Owner, partitions: list[str]) -> dict[str, dict | None]:
     if not cursor:
         return {}
     try:
-        plain = json.loads(base64.urlsafe_b64decode((cursor + "=" * (-len(cursor) % 4)).encode()))
-        if not isinstance(plain, dict) or set(plain) - set(partitions):
+        plain = decode_cursor_json(cursor)
+        if set(plain) - set(partitions):
             raise ValueError  # a cursor from another listing (other filters, another owner)
         return {p: ({k: {"S": str(v)} for k, v in key.items()} if key else None) for p, key in plain.items()}
-    except (ValueError, binascii.Error, UnicodeDecodeError, AttributeError):
+    except (ValueError, AttributeError):
         raise InvalidRequestError("The cursor is not valid for this listing; pass next_cursor from a previous page "
                                   "with the same filters.") from None  # fmt: skip
 
@@ -541,12 +541,11 @@ def decode_cursor(cursor: str, owner: Owner | None, partition: str | None = None
     """The key a cursor encodes, if it came from this owner's listing (of this project, or parent)."""
     index = index or ("gsi2" if partition else "gsi1")
     try:
-        padded = cursor + "=" * (-len(cursor) % 4)
-        plain = json.loads(base64.urlsafe_b64decode(padded.encode()))
-        if not isinstance(plain, dict) or set(plain) != {"pk", "sk", f"{index}pk", f"{index}sk"}:
+        plain = decode_cursor_json(cursor)
+        if set(plain) != {"pk", "sk", f"{index}pk", f"{index}sk"}:
             raise ValueError
         if plain[f"{index}pk"] != (partition or (owner.key if owner else None)):  # only for the listing it came from
             raise ValueError
         return {k: {"S": str(v)} for k, v in plain.items()}
-    except (ValueError, binascii.Error, UnicodeDecodeError):
+    except ValueError:
         raise InvalidRequestError("The cursor is not valid; pass next_cursor from a previous page.") from None

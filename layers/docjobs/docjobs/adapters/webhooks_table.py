@@ -11,14 +11,10 @@ one Query; a target's deliveries, newest first, are one Query per page.
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from docjobs.adapters.dynamo import UpdateBuilder, from_item, to_item
-from docjobs.adapters.jobs_table import encode_cursor
+from docjobs.adapters.dynamo import UpdateBuilder, decode_cursor_json, encode_cursor, from_item, string_key, to_item
 from docjobs.domain.errors import InvalidRequestError
 from docjobs.domain.jobs import Owner
 
@@ -172,7 +168,7 @@ class DynamoWebhookRepository:
             params["ExclusiveStartKey"] = _decode_key(cursor, partition)
         page = self.client.query(**params)
         last = page.get("LastEvaluatedKey")
-        return [_delivery(from_item(i)) for i in page.get("Items", [])], (encode_cursor(last) if last else None)
+        return [_delivery(from_item(i)) for i in page.get("Items", [])], (encode_cursor(string_key(last)) if last else None)
 
 
 def _endpoint_key(owner: Owner, webhook_id: str) -> dict[str, dict]:
@@ -214,9 +210,9 @@ def _delivery(v: dict[str, Any]) -> Delivery:
 
 def _decode_key(cursor: str, partition: str) -> dict[str, dict]:
     try:
-        plain = json.loads(base64.urlsafe_b64decode((cursor + "=" * (-len(cursor) % 4)).encode()))
-        if not isinstance(plain, dict) or set(plain) != {"pk", "sk"} or plain["pk"] != partition:
+        plain = decode_cursor_json(cursor)
+        if set(plain) != {"pk", "sk"} or plain["pk"] != partition:
             raise ValueError
         return {k: {"S": str(v)} for k, v in plain.items()}
-    except (ValueError, binascii.Error, UnicodeDecodeError):
+    except ValueError:
         raise InvalidRequestError("The cursor is not valid; pass next_cursor from a previous page.") from None
