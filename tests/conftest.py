@@ -74,6 +74,7 @@ def settings(stack):
         jobs_table=env["JOBS_TABLE"],
         accounts_table=env["ACCOUNTS_TABLE"],
         work_queue_url=env["WORK_QUEUE_URL"],
+        index_queue_url=env["INDEX_QUEUE_URL"],
         documents_bucket=env["DOCUMENTS_BUCKET"],
         batch_state_machine_arn=env["BATCH_STATE_MACHINE_ARN"],
         job_events_table=env["JOB_EVENTS_TABLE"],
@@ -117,24 +118,30 @@ def worker(stack, container, monkeypatch):
     from docjobs.local.runtime import SqsPoller
 
     monkeypatch.setattr(bootstrap, "get_container", lambda: container)
-    function = stack.functions["WorkerFunction"]
     import importlib
 
-    poller = SqsPoller(function, function.sqs_sources[0], container.queue.client, stop=None, name="test-worker")  # type: ignore[arg-type]
-    module = importlib.import_module(poller.handler.__module__)
-    monkeypatch.setattr(module, "get_container", lambda: container)
-    return Worker(poller)
+    pollers = []
+    for name in ("WorkerFunction", "IndexFunction"):  # the index function runs the worker's code on its own queue
+        function = stack.functions[name]
+        poller = SqsPoller(function, function.sqs_sources[0], container.queue.client, stop=None, name=f"test-{name}")  # type: ignore[arg-type]
+        monkeypatch.setattr(importlib.import_module(poller.handler.__module__), "get_container", lambda: container)
+        pollers.append(poller)
+    return Worker(*pollers)
 
 
 @dataclass
 class Worker:
     poller: object
+    index_poller: object
+
+    def poll_once(self) -> int:
+        return self.poller.poll_once(wait_seconds=0) + self.index_poller.poll_once(wait_seconds=0)  # type: ignore[attr-defined]
 
     def drain(self, max_rounds: int = 20) -> int:
-        """Deliver queued messages until the queue is empty; returns how many were delivered."""
+        """Deliver queued messages until the queues are empty; returns how many were delivered."""
         total = 0
         for _ in range(max_rounds):
-            n = self.poller.poll_once(wait_seconds=0)  # type: ignore[attr-defined]
+            n = self.poll_once()
             if n == 0:
                 return total
             total += n
@@ -149,7 +156,7 @@ class Worker:
         while not condition():
             if time.monotonic() > deadline:
                 raise AssertionError("condition not reached before the timeout")
-            if self.poller.poll_once(wait_seconds=0) == 0:  # type: ignore[attr-defined]
+            if self.poll_once() == 0:
                 time.sleep(0.05)
 
     def receive_raw(self, max_wait: float = 10.0) -> list[dict]:

@@ -39,7 +39,8 @@ def test_parse_job_end_to_end_in_the_seeds_shape(api, principal, worker):
     done = api.get(response.headers["Location"], headers=seed_headers(principal)).json()
     assert done["status"] == "succeeded" and done["error"] is None
     assert done["started_at"] <= done["completed_at"]
-    assert [h["step"] for h in done["history"]] == ["fetch", "detect", "extract_text", "chunk", "store_result"]
+    assert [h["step"] for h in done["history"]] == ["fetch", "load_parse", "detect", "extract_text", "chunk", "store_result"]
+    assert done["history"][1]["details"]["found"] is False
     assert all(h["status"] == "succeeded" and h["duration_ms"] is not None for h in done["history"])
     result = done["result"]
     assert result["document"]["page_count"] == 4 and result["document"]["title"] == "Annual Report"
@@ -49,6 +50,13 @@ def test_parse_job_end_to_end_in_the_seeds_shape(api, principal, worker):
     assert chat_view["job_type"] == "parse" and chat_view["status"] == "completed" and chat_view["session_id"] is None
     assert chat_view["metadata"]["filename"] == "report.pdf" and chat_view["metadata"]["content_type"] == "application/pdf"
     assert chat_view["tags"] == ["q3"]
+    # The same source again: its kept parse is reused, with the same result.
+    again = create(api, principal, {"operation": "parse", "source_id": source["id"]}).json()
+    worker.drain()
+    again = api.get(f"/v1/projects/p1/jobs/{again['id']}", headers=seed_headers(principal)).json()
+    assert [h["step"] for h in again["history"]] == ["fetch", "load_parse", "chunk", "store_result"]
+    assert again["history"][1]["details"]["found"] is True
+    assert again["result"]["chunks"] == result["chunks"] and again["result"]["pages"] == result["pages"]
 
 
 def test_the_same_bytes_are_the_same_source(api, principal):

@@ -10,6 +10,7 @@ from functools import lru_cache
 from docjobs.adapters.accounts_table import DynamoAccountsRepository
 from docjobs.adapters.blobs import S3BlobStore
 from docjobs.adapters.events_table import DynamoJobEventLog, EventBridgeBus, SesMailer
+from docjobs.adapters.indexes_table import DynamoIndexRepository
 from docjobs.adapters.jobs_table import DynamoJobRepository
 from docjobs.adapters.lazy import LazyClient
 from docjobs.adapters.queue import SqsQueue
@@ -28,7 +29,9 @@ class Container:
     accounts: DynamoAccountsRepository
     blobs: S3BlobStore
     queue: SqsQueue
+    index_queue: SqsQueue
     sources: DynamoSourceRepository
+    indexes: DynamoIndexRepository
     workflow: StepFunctionsWorkflow
     events: DynamoJobEventLog
     bus: EventBridgeBus
@@ -60,7 +63,9 @@ def build_container(settings: Settings, *, session: object | None = None, clock_
         accounts=DynamoAccountsRepository(settings.accounts_table, dynamodb),
         blobs=blobs,
         queue=SqsQueue(settings.work_queue_url, sqs),
+        index_queue=SqsQueue(settings.index_queue_url or settings.work_queue_url, sqs),
         sources=DynamoSourceRepository(settings.jobs_table, dynamodb),
+        indexes=DynamoIndexRepository(settings.jobs_table, dynamodb),
         workflow=StepFunctionsWorkflow(
             settings.batch_state_machine_arn,
             LazyClient(lambda: boto_session.client("stepfunctions", config=config)),  # type: ignore[attr-defined]

@@ -20,6 +20,9 @@ class Settings:
     work_queue_url: str
     documents_bucket: str
     batch_state_machine_arn: str = ""
+    # Index operations (create_index, update_index, vector_store, research) have their own queue
+    # and function: an index build may run for minutes, a chat job's retry must not wait that long.
+    index_queue_url: str = ""
     job_events_table: str = ""
     notify_from_address: str = ""
     event_bus_name: str = ""
@@ -73,6 +76,7 @@ def get_settings() -> Settings:
         work_queue_url=_env("WORK_QUEUE_URL"),
         documents_bucket=_env("DOCUMENTS_BUCKET"),
         batch_state_machine_arn=os.environ.get("BATCH_STATE_MACHINE_ARN", ""),
+        index_queue_url=os.environ.get("INDEX_QUEUE_URL", ""),
         job_events_table=os.environ.get("JOB_EVENTS_TABLE", ""),
         notify_from_address=os.environ.get("NOTIFY_FROM_ADDRESS", ""),
         event_bus_name=os.environ.get("EVENT_BUS_NAME", ""),

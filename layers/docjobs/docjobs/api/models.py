@@ -178,9 +178,12 @@ PROJECT_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._\-]{0,127}$"
 
 
 class ProjectJobBody(StrictBody):
-    operation: StrictStr = Field(description="parse, extract, chunk, summarization, classify or split")
+    operation: StrictStr = Field(description="parse, batch_parse, extract, chunk, summarization, classify, split, "
+                                             "create_index, update_index, vector_store or research")
     source_id: StrictStr | None = Field(default=None, description="The file to work on (from POST .../files)")
-    source_ids: list[StrictStr] | None = Field(default=None, description="batch_parse: the files to parse (at most 1,000)")
+    source_ids: list[StrictStr] | None = Field(default=None, max_length=1000,
+                                               description="batch_parse: the files to parse (at most 1,000); "
+                                                           "create_index, update_index: the files to index (at most 200)")
     options: dict[str, Any] = Field(default_factory=dict, description="Operation options (see the README)")
     tags: list[StrictStr] = Field(default_factory=list, max_length=20)
     notify_email: StrictStr | None = _notify_email()
@@ -242,6 +245,45 @@ class ChildJobList(BaseModel):
 class ProjectJobList(BaseModel):
     object: Literal["list"] = "list"
     data: list[ProjectJob]
+    has_more: bool
+    next_cursor: str | None
+
+
+class IndexedSourceView(BaseModel):
+    source_id: str
+    filename: str
+    sha256: str
+    chunks: int
+    pages: int
+    indexed_at: str
+
+
+class IndexView(BaseModel):
+    """A project's search index: what it holds (create_index, update_index, vector_store build it)."""
+
+    object: Literal["index"] = "index"
+    name: str
+    project_id: str
+    status: str = Field(description="building (not searchable yet), ready, or failed (its first build failed)")
+    version: int = Field(description="0 until first built; one more for every change")
+    source_count: int
+    item_count: int = Field(description="Texts written by vector_store")
+    chunk_count: int
+    size_bytes: int
+    embedding_model: str | None
+    dimensions: int | None
+    chunking: dict[str, Any]
+    created_at: str
+    updated_at: str
+    last_job_id: str
+    error: str | None = None
+    limits: dict[str, int]
+    sources: list[IndexedSourceView] | None = Field(default=None, description="GET .../indexes/{name} only")
+
+
+class IndexList(BaseModel):
+    object: Literal["list"] = "list"
+    data: list[IndexView]
     has_more: bool
     next_cursor: str | None
 

@@ -34,6 +34,22 @@ class SourceNotFoundError(DocjobsError):
     code = "source_not_found"
 
 
+class IndexNotFoundError(DocjobsError):
+    code = "index_not_found"
+
+
+class IndexConflictError(DocjobsError):
+    """The index exists already (create_index), or is not built yet (research)."""
+
+    code = "index_conflict"
+
+
+class IndexTooLargeError(DocjobsError):
+    """The change would take the index past its documented size limit."""
+
+    code = "index_too_large"
+
+
 class JobNotFinishedError(DocjobsError):
     """The job has no result (yet): it is still running, or it failed or was cancelled."""
 

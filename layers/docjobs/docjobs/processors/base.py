@@ -48,6 +48,14 @@ def _event(name: str, timestamp: str, started: float, status: str, details: dict
             "status": status, "details": details}  # fmt: skip
 
 
+class ParseStore(Protocol):
+    """Parse results kept by content (services/parsed.py)."""
+
+    def get(self, sha256: str) -> ParsedDocument | None: ...
+
+    def put(self, sha256: str, parsed: ParsedDocument) -> None: ...
+
+
 @dataclass
 class OperationContext:
     source: SourceFile | None
@@ -55,22 +63,36 @@ class OperationContext:
     steps: Steps
     # Stores bytes as a new source of the same project (split's parts); returns its description.
     store_source: Callable[[bytes, str, str], dict[str, Any]] | None = None
+    parse_store: ParseStore | None = None
     _parsed: ParsedDocument | None = field(default=None, repr=False)
 
     def parsed(self) -> ParsedDocument:
-        """The source, parsed once per job (detect + extract_text steps)."""
+        """The source, parsed once (detect + extract_text steps), or its kept parse result."""
         if self._parsed is None:
-            from docjobs.processors.formats import detect_format, parse_bytes
-
             assert self.source is not None
-            with self.steps.step("detect") as details:
-                details["format"] = detect_format(self.source.data, self.source.filename, self.source.content_type)
-            with self.steps.step("extract_text") as details:
-                self._parsed = parse_bytes(self.source.data, self.source.filename, self.source.content_type)
-                details.update(pages=len(self._parsed.pages), blocks=len(self._parsed.blocks))
-                if self._parsed.warnings:
-                    details["warnings"] = self._parsed.warnings
+            self._parsed = parse_source(self.source, self.steps, self.parse_store)
         return self._parsed
+
+
+def parse_source(source: SourceFile, steps: Steps, store: ParseStore | None = None) -> ParsedDocument:
+    if store is not None:
+        with steps.step("load_parse", sha256=source.sha256) as details:
+            kept = store.get(source.sha256)
+            details["found"] = kept is not None
+        if kept is not None:
+            return kept
+    from docjobs.processors.formats import detect_format, parse_bytes
+
+    with steps.step("detect") as details:
+        details["format"] = detect_format(source.data, source.filename, source.content_type)
+    with steps.step("extract_text") as details:
+        parsed = parse_bytes(source.data, source.filename, source.content_type)
+        details.update(pages=len(parsed.pages), blocks=len(parsed.blocks))
+        if parsed.warnings:
+            details["warnings"] = parsed.warnings
+    if store is not None:
+        store.put(source.sha256, parsed)
+    return parsed
 
 
 class Operation(Protocol):

@@ -4,7 +4,7 @@ parser produces this; every operation works from it."""
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 _TOKEN = re.compile(r"\w+|[^\w\s]", re.UNICODE)
@@ -91,6 +91,16 @@ class ParsedDocument:
     @property
     def text(self) -> str:
         return "\n\n".join(b.text for b in self.blocks)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Everything, losslessly (the parse cache stores this)."""
+        return {"format": self.format, "pages": [asdict(p) for p in self.pages], "blocks": [asdict(b) for b in self.blocks],
+                "metadata": self.metadata, "warnings": self.warnings}  # fmt: skip
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ParsedDocument:
+        return cls(format=data["format"], pages=[Page(**p) for p in data["pages"]], blocks=[Block(**b) for b in data["blocks"]],
+                   metadata=data["metadata"], warnings=data["warnings"])  # fmt: skip
 
     def markdown(self) -> str:
         out: list[str] = []

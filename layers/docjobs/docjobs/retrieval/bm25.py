@@ -1,12 +1,10 @@
-"""BM25 (Okapi; k1 = 1.2, b = 0.75) over chunks: the lexical half of hybrid retrieval."""
+"""BM25 (Okapi; k1 = 1.2, b = 0.75): the lexical half of hybrid retrieval. Its scoring over an
+index's postings is in store.py; here, how a text becomes the terms both sides compare."""
 
 from __future__ import annotations
 
-import math
 import re
 import unicodedata
-from collections import Counter
-from dataclasses import dataclass, field
 
 K1 = 1.2
 B = 0.75
@@ -38,46 +36,3 @@ def _stem(word: str) -> str:
             word = word[: -len(suffix)]
             break
     return word[:-1] if word.endswith("e") and len(word) > 3 else word
-
-
-@dataclass
-class Bm25Index:
-    """An inverted index (term -> {doc: term frequency}) with document lengths: adding or
-    removing a document changes only its own entries (update_index never rebuilds), and a query
-    reads only the postings of its terms."""
-
-    postings: dict[str, dict[str, int]] = field(default_factory=dict)
-    doc_lengths: dict[str, int] = field(default_factory=dict)
-    doc_terms: dict[str, list[str]] = field(default_factory=dict)
-
-    def add(self, doc_id: str, text: str) -> None:
-        self.remove(doc_id)
-        counts = Counter(terms(text))
-        for term, tf in counts.items():
-            self.postings.setdefault(term, {})[doc_id] = tf
-        self.doc_terms[doc_id] = list(counts)
-        self.doc_lengths[doc_id] = sum(counts.values())
-
-    def remove(self, doc_id: str) -> None:
-        for term in self.doc_terms.pop(doc_id, []):
-            docs = self.postings.get(term, {})
-            docs.pop(doc_id, None)
-            if not docs:
-                self.postings.pop(term, None)
-        self.doc_lengths.pop(doc_id, None)
-
-    def scores(self, query: str) -> dict[str, float]:
-        """BM25 score of every document that holds a query term."""
-        n = len(self.doc_lengths)
-        wanted = [t for t in dict.fromkeys(terms(query)) if t in self.postings]
-        if not wanted or not n:
-            return {}
-        average = sum(self.doc_lengths.values()) / n or 1.0
-        scored: dict[str, float] = {}
-        for term in wanted:
-            docs = self.postings[term]
-            idf = math.log(1 + (n - len(docs) + 0.5) / (len(docs) + 0.5))
-            for doc_id, tf in docs.items():
-                norm = tf + K1 * (1 - B + B * self.doc_lengths[doc_id] / average)
-                scored[doc_id] = scored.get(doc_id, 0.0) + idf * tf * (K1 + 1) / norm
-        return scored

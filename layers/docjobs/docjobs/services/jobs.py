@@ -8,6 +8,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from docjobs.adapters.jobs_table import JobQuery
+from docjobs.adapters.queue import SqsQueue
 from docjobs.bootstrap import Container
 from docjobs.domain import clock
 from docjobs.domain.errors import (
@@ -17,6 +18,7 @@ from docjobs.domain.errors import (
     JobNotFoundError,
     ServiceUnavailableError,
 )
+from docjobs.domain.indexes import INDEX_OPERATIONS
 from docjobs.domain.jobs import CANCELLABLE, Job, Status, expiry_after, is_job_id, require_transition
 from docjobs.observability import logger
 from docjobs.services.auth import Principal
@@ -62,9 +64,16 @@ def list_jobs(c: Container, principal: Principal, query: JobQuery | None = None,
         query = replace(query, cursor=next_cursor)
 
 
+def work_message(c: Container, job: Job) -> tuple[SqsQueue, dict[str, Any]]:
+    """The queue that runs `job`, and the message that asks it to."""
+    queue = c.index_queue if job.job_type in INDEX_OPERATIONS else c.queue
+    return queue, {"job_id": job.job_id, "job_type": job.job_type, "correlation_id": job.correlation_id}
+
+
 def enqueue_job(c: Container, job: Job) -> None:
+    queue, message = work_message(c, job)
     try:
-        c.queue.send({"job_id": job.job_id, "job_type": job.job_type, "correlation_id": job.correlation_id})
+        queue.send(message)
     except ClientError as error:
         # The job could never start: fail it (giving the usage back) rather than leave it pending.
         fail_job(c, job, "The job could not be queued; please submit it again.")

@@ -10,11 +10,13 @@ import json
 import time
 from typing import Any
 
+from botocore.exceptions import ClientError
 from pydantic import ValidationError
 
 from docjobs.bootstrap import Container
 from docjobs.domain import clock
-from docjobs.domain.errors import InvalidRequestError, JobConflictError, JobNotFoundError
+from docjobs.domain.errors import IndexConflictError, InvalidRequestError, JobConflictError, JobNotFoundError
+from docjobs.domain.indexes import INDEX_OPERATIONS
 from docjobs.domain.jobs import AVAILABLE_OPERATIONS, Job, JobType, Notify, Owner, Status, new_job_id
 from docjobs.domain.options import describe, normalize_options
 from docjobs.observability import logger, metrics
@@ -36,6 +38,7 @@ def submit_operation(
     operation: str,
     source_id: str | None,
     options: dict[str, Any],
+    source_ids: list[str] | None = None,
     tags: list[str],
     correlation_id: str | None,
     idempotency_key: str | None = None,
@@ -51,13 +54,39 @@ def submit_operation(
         normalized = normalize_options(operation, options)
     except ValidationError as error:
         raise InvalidRequestError(f"Invalid options for {operation}: {describe(error)}", field="options") from None
-    if not source_id:
-        raise InvalidRequestError(f"{operation} needs a source_id (upload the file to /files first).", field="source_id")
-    source = get_source(c, principal, project_id, source_id)
+    indexing = operation in INDEX_OPERATIONS
+    if indexing:
+        if source_id:
+            raise InvalidRequestError(f"{operation} takes source_ids (a list), not source_id.", field="source_id")
+        if source_ids and operation in ("vector_store", "research"):
+            where = "options.items" if operation == "vector_store" else "options.source_ids (to search only those)"
+            raise InvalidRequestError(f"{operation} takes no source_ids; see {where}.", field="source_ids")
+        source = None
+    else:
+        if source_ids is not None:
+            raise InvalidRequestError(f"{operation} takes one source_id; source_ids is for batch_parse and indexes.",
+                                      field="source_ids")  # fmt: skip
+        if not source_id:
+            raise InvalidRequestError(f"{operation} needs a source_id (upload the file to /files first).", field="source_id")
+        source = get_source(c, principal, project_id, source_id)
 
     def create() -> Job:
         now = c.now()
         at = clock.iso(now)
+        request: dict[str, Any] = {"operation": operation, "options": normalized}
+        also: list[dict[str, Any]] = []
+        reserves = False
+        if indexing:
+            from docjobs.services.indexes import admit_index_job
+
+            admission = admit_index_job(c, principal, project_id, operation, normalized, source_ids or [], job_id)
+            request.update(admission.request)
+            also, reserves = admission.also, admission.reserves
+            metadata: dict[str, Any] = {"index": normalized["index"], "intermediate_responses": []}
+        else:
+            assert source is not None
+            metadata = {"filename": source.filename, "file_size": source.size, "content_type": source.content_type,
+                        "intermediate_responses": []}  # fmt: skip
         job = Job(
             job_id=job_id,
             job_type=operation,
@@ -66,20 +95,26 @@ def submit_operation(
             created_at=at,
             updated_at=at,
             project_id=project_id,
-            source_id=source.id,
-            request={"operation": operation, "options": normalized},
-            metadata={"filename": source.filename, "file_size": source.size, "content_type": source.content_type,
-                      "intermediate_responses": []},  # fmt: skip
+            source_id=source.id if source else None,
+            request=request,
+            metadata=metadata,
             tags=tags,
             correlation_id=correlation_id,
             notify=notify,
         )
-        c.jobs.create(job)
+        try:
+            c.jobs.create(job, *also)
+        except ClientError as error:
+            from docjobs.services.indexes import is_name_taken
+
+            if reserves and is_name_taken(error):
+                raise IndexConflictError(f"Index {normalized['index']!r} was just created by another request.") from None
+            raise
         return job
 
     job_id = new_job_id()
-    body = {"project_id": project_id, "operation": operation, "source_id": source_id, "options": normalized, "tags": tags,
-            **notify.as_dict()}  # fmt: skip
+    body = {"project_id": project_id, "operation": operation, "source_id": source_id, "source_ids": source_ids,
+            "options": normalized, "tags": tags, **notify.as_dict()}  # fmt: skip
     job, replayed = create_once(c, principal.owner, idempotency_key, fingerprint("project_jobs", body), job_id, create)
     if not replayed:
         enqueue_job(c, job)
@@ -132,9 +167,8 @@ class _Timeline:
 
 
 def run_operation(c: Container, job: Job) -> Job | None:
-    from docjobs.processors.base import OperationContext, SourceFile, Steps
+    from docjobs.processors.base import Steps
     from docjobs.processors.model import DocumentError
-    from docjobs.processors.registry import get_operation
 
     now = c.now()
     try:
@@ -147,28 +181,14 @@ def run_operation(c: Container, job: Job) -> Job | None:
 
     timeline = _Timeline(c, job.job_id)
     steps = Steps(timeline.record, c.now)
-    # Where the source lives: the job's project, or (attachments) its session's scope.
-    owner, project_id = job.owner, job.request.get("source_scope") or job.project_id or ""
+    outcome, also = Status.COMPLETED, []
     try:
-        with steps.step("fetch", source_id=job.source_id) as details:
-            source = c.sources.get(owner, project_id, job.source_id or "")
-            if source is None:
-                raise DocumentError(f"Source {job.source_id} no longer exists.", code="source_not_found")
-            data = c.blobs.get_bytes(source.key)
-            details["bytes"] = len(data)
-        ctx = OperationContext(
-            source=SourceFile(source.id, source.filename, source.content_type, source.size, source.sha256, data),
-            options=job.request.get("options", {}),
-            steps=steps,
-            store_source=lambda blob, name, kind: _store_part(c, owner, project_id, blob, name, kind),
-        )
-        result = get_operation(job.request.get("operation", job.job_type)).run(ctx)
-        also: list[dict[str, Any]] = []
-        if job.job_type == JobType.ATTACHMENT_PROCESSING:
-            from docjobs.services.attachments import attach_to_session
+        if job.job_type in INDEX_OPERATIONS:
+            from docjobs.services.indexing import run_index_operation
 
-            with steps.step("attach_to_session", session_id=job.session_id):
-                result, also = attach_to_session(c, job, result)
+            result, outcome = run_index_operation(c, job, steps)
+        else:
+            result, also = _run_document_operation(c, job, steps)
         with steps.step("store_result") as details:
             result = _store_result(c, job, result)
             details["location"] = "s3" if "result_key" in result else "inline"
@@ -179,14 +199,46 @@ def run_operation(c: Container, job: Job) -> Job | None:
         return fail_job(c, job, str(error), history=timeline.unwritten())
     now = c.now()
     try:
-        done = c.jobs.transition(job, Status.COMPLETED, sources=frozenset({Status.IN_PROGRESS}), now=now,
-                                 fields=finishing_fields(job.job_type, Status.COMPLETED, now, result=result, progress=100),
+        done = c.jobs.transition(job, outcome, sources=frozenset({Status.IN_PROGRESS}), now=now,
+                                 fields=finishing_fields(job.job_type, outcome, now, result=result, progress=100),
                                  append={"history": timeline.unwritten()},
-                                 also=also + parent_items(c, job, Status.COMPLETED, parse_result_id=job.job_id) or None)  # fmt: skip
+                                 also=also + parent_items(c, job, outcome, parse_result_id=job.job_id) or None)  # fmt: skip
     except (JobConflictError, JobNotFoundError):
         return None
     metrics.add_metric(name="JobsCompleted", unit="Count", value=1)
     return done
+
+
+def _run_document_operation(c: Container, job: Job, steps: Any) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """One source through its processor: the result, and further items for the final write."""
+    from docjobs.processors.base import OperationContext, SourceFile
+    from docjobs.processors.model import DocumentError
+    from docjobs.processors.registry import get_operation
+    from docjobs.services.parsed import ParsedCache
+
+    # Where the source lives: the job's project, or (attachments) its session's scope.
+    owner, project_id = job.owner, job.request.get("source_scope") or job.project_id or ""
+    with steps.step("fetch", source_id=job.source_id) as details:
+        source = c.sources.get(owner, project_id, job.source_id or "")
+        if source is None:
+            raise DocumentError(f"Source {job.source_id} no longer exists.", code="source_not_found")
+        data = c.blobs.get_bytes(source.key)
+        details["bytes"] = len(data)
+    ctx = OperationContext(
+        source=SourceFile(source.id, source.filename, source.content_type, source.size, source.sha256, data),
+        options=job.request.get("options", {}),
+        steps=steps,
+        store_source=lambda blob, name, kind: _store_part(c, owner, project_id, blob, name, kind),
+        parse_store=ParsedCache(c, owner, project_id),
+    )
+    result = get_operation(job.request.get("operation", job.job_type)).run(ctx)
+    also: list[dict[str, Any]] = []
+    if job.job_type == JobType.ATTACHMENT_PROCESSING:
+        from docjobs.services.attachments import attach_to_session
+
+        with steps.step("attach_to_session", session_id=job.session_id):
+            result, also = attach_to_session(c, job, result)
+    return result, also
 
 
 def _store_part(c: Container, owner: Owner, project_id: str, data: bytes, filename: str, content_type: str) -> dict[str, Any]:

@@ -16,7 +16,7 @@ from docjobs.bootstrap import Container
 from docjobs.domain import clock
 from docjobs.domain.jobs import Job, Operation, Status
 from docjobs.observability import logger, metrics
-from docjobs.services.jobs import fail_job
+from docjobs.services.jobs import fail_job, work_message
 
 
 @dataclass
@@ -52,7 +52,8 @@ def _rescue(c: Container, job: Job, budget: int, report: SweepReport) -> None:
     sweeps = int(job.internal.get("sweeps", 0))
     if sweeps < c.settings.sweep_max_requeues:
         if c.jobs.mark_requeued(job, sweeps + 1, clock.iso(c.now())):
-            c.queue.send({"job_id": job.job_id, "job_type": job.job_type, "correlation_id": job.correlation_id})
+            queue, message = work_message(c, job)
+            queue.send(message)
             report.requeued.append(job.job_id)
         return
     error = (f"The job made no progress for {budget // 60} minutes while {job.status.value}, even after being queued "

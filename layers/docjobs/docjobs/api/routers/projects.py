@@ -12,6 +12,8 @@ from docjobs.api.models import (
     ChildJobList,
     CompleteUploadBody,
     ErrorBody,
+    IndexList,
+    IndexView,
     ProjectJob,
     ProjectJobBody,
     ProjectJobList,
@@ -25,6 +27,7 @@ from docjobs.domain.errors import InvalidRequestError
 from docjobs.domain.jobs import Job, Notify
 from docjobs.domain.statuses import parse_status_filter
 from docjobs.services.batches import list_children, retry_failed, submit_batch
+from docjobs.services.indexes import delete_index, get_index, list_indexes
 from docjobs.services.jobs import cancel_job
 from docjobs.services.operations import get_project_job, result_url, submit_operation
 from docjobs.services.sources import add_source, complete_upload, get_source, start_upload
@@ -81,11 +84,9 @@ async def create_job(
                                      tags=body.tags, correlation_id=correlation_id, idempotency_key=idempotency_key,
                                      notify=Notify(body.notify_email, body.webhook_url))  # fmt: skip
     else:
-        if body.source_ids is not None:
-            raise InvalidRequestError(f"{body.operation} takes one source_id; source_ids is for batch_parse.", field="source_ids")
         job, replayed = submit_operation(
-            c, principal, project_id, operation=body.operation, source_id=body.source_id, options=body.options,
-            tags=body.tags, correlation_id=correlation_id, idempotency_key=idempotency_key,
+            c, principal, project_id, operation=body.operation, source_id=body.source_id, source_ids=body.source_ids,
+            options=body.options, tags=body.tags, correlation_id=correlation_id, idempotency_key=idempotency_key,
             notify=Notify(body.notify_email, body.webhook_url),
         )  # fmt: skip
     return _accepted(request, project_id, job, replayed)
@@ -159,3 +160,27 @@ async def retry(project_id: ProjectId, job_id: str, request: Request, c: Contain
 async def cancel(project_id: ProjectId, job_id: str, c: ContainerDep, principal: ProjectPrincipalDep) -> ProjectJob:
     get_project_job(c, principal, project_id, job_id)
     return project_job_view(cancel_job(c, principal, job_id))
+
+
+@router.get("/indexes", response_model=IndexList, responses=ERRORS, summary="The project's search indexes, by name")
+async def indexes(
+    project_id: ProjectId,
+    c: ContainerDep,
+    principal: ProjectPrincipalDep,
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    cursor: Annotated[str | None, Query(max_length=2048)] = None,
+) -> IndexList:
+    found, next_cursor = list_indexes(c, principal, project_id, limit=limit, cursor=cursor)
+    return IndexList(data=[IndexView(**m.to_public(with_sources=False)) for m in found], has_more=next_cursor is not None,
+                     next_cursor=next_cursor)  # fmt: skip
+
+
+@router.get("/indexes/{name}", response_model=IndexView, responses=ERRORS,
+            summary="What an index holds: its sources, chunks, embedding and status")  # fmt: skip
+async def index(project_id: ProjectId, name: str, c: ContainerDep, principal: ProjectPrincipalDep) -> IndexView:
+    return IndexView(**get_index(c, principal, project_id, name).to_public(with_sources=True))
+
+
+@router.delete("/indexes/{name}", response_model=IndexView, responses=ERRORS, summary="Delete an index (its sources stay)")
+async def remove_index(project_id: ProjectId, name: str, c: ContainerDep, principal: ProjectPrincipalDep) -> IndexView:
+    return IndexView(**delete_index(c, principal, project_id, name).to_public(with_sources=False))
