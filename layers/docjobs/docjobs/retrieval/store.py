@@ -36,11 +36,18 @@ class NewChunk:
     text: str
     citation: dict[str, Any]  # source_id, filename, page_start, page_end, heading_path, item_id, metadata
     item_id: str | None = None
+    # Where the chunk sits (document name, heading path): searched and embedded with the text, so
+    # that "the Apache licence's patent clause" finds a chunk that never names its document.
+    context: str = ""
     term_counts: Counter[str] = field(default_factory=Counter)
 
     def __post_init__(self) -> None:
         if not self.term_counts:
-            self.term_counts = Counter(terms(self.text))
+            self.term_counts = Counter(terms(self.searchable_text))
+
+    @property
+    def searchable_text(self) -> str:
+        return f"{self.context}\n{self.text}" if self.context else self.text
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field, replace
@@ -167,7 +168,7 @@ def _change_index(c: Container, job: Job, steps: Steps, manifest: IndexManifest)
         reasons = "; ".join(f"{o['source_id']}: {o['error']}" for o in change.outcomes if o["status"] == "failed")
         raise DocumentError(f"Nothing could be indexed. {reasons}".strip(), code="nothing_indexed")
     with steps.step("embed", chunks=len(change.chunks), model=embedder.name):
-        vectors = embedder.embed([c_.text for c_ in change.chunks]) if change.chunks else None
+        vectors = embedder.embed([chunk.searchable_text for chunk in change.chunks]) if change.chunks else None
     with steps.step("commit", index=name) as details:
         manifest, snapshot, attempts = _commit(c, job, name, change, vectors, embedder)
         details.update(version=manifest.version, attempts=attempts, chunk_count=snapshot.size, bytes=manifest.size_bytes)
@@ -214,7 +215,8 @@ def _prepare_sources(c: Container, job: Job, source_ids: list[str], chunking: di
             change.outcomes.append({**outcome, "status": "failed", "error": reason})
             continue
         for chunk in chunks:
-            change.chunks.append(NewChunk(chunk_id=chunk["id"], group=source_id, text=chunk["text"], citation={
+            change.chunks.append(NewChunk(chunk_id=chunk["id"], group=source_id, text=chunk["text"],
+                                          context=chunk_context(source.filename, chunk["heading_path"]), citation={
                 "source_id": source_id, "filename": source.filename, "page_start": chunk["page_start"],
                 "page_end": chunk["page_end"], "heading_path": chunk["heading_path"],
                 "page_spans": _page_spans(chunk, parsed)}))  # fmt: skip
@@ -222,6 +224,12 @@ def _prepare_sources(c: Container, job: Job, source_ids: list[str], chunking: di
         change.sources[source_id] = IndexedSource(source_id, source.filename, source.sha256, len(chunks), len(parsed.pages),
                                                   clock.iso(c.now()))  # fmt: skip
         change.outcomes.append({**outcome, "status": "indexed", "chunks": len(chunks), "pages": len(parsed.pages)})
+
+
+def chunk_context(filename: str | None, heading_path: list[Any]) -> str:
+    """The document's name (without its extension's noise) and the headings above the chunk."""
+    name = re.sub(r"[_\-.]+", " ", (filename or "").rsplit(".", 1)[0]) if filename else ""
+    return " / ".join([name, *map(str, heading_path)]).strip(" /")
 
 
 def _parse(data: bytes, filename: str, content_type: str) -> ParsedDocument:
@@ -258,6 +266,7 @@ def _prepare_items(c: Container, job: Job, change: _Change) -> None:
         change.chunks.append(NewChunk(
             chunk_id="ch_" + hashlib.blake2b(item_id.encode(), digest_size=8).hexdigest(), group=str(metadata.get("source_id") or ""),
             text=item["text"], item_id=item_id,
+            context=chunk_context(metadata.get("filename"), metadata.get("heading_path") or []),
             citation={"item_id": item_id, "source_id": metadata.get("source_id"), "filename": metadata.get("filename"),
                       "page_start": page, "page_end": page, "heading_path": metadata.get("heading_path") or [],
                       "metadata": metadata},
