@@ -122,12 +122,42 @@ def test_project_jobs_over_the_local_stack(local_stack):
         assert time.monotonic() < deadline
         time.sleep(0.1)
     assert job["status"] == "succeeded" and job["result"]["document"]["page_count"] == 2
-    assert [h["step"] for h in job["history"]][:3] == ["fetch", "detect", "extract_text"]
+    assert [h["step"] for h in job["history"]][:4] == ["fetch", "load_parse", "detect", "extract_text"]
     # A presigned upload goes straight to the emulator's S3 and back.
     ticket = requests.post(f"{base}/files/upload-url", headers=headers, json={"content_type": "text/plain"}).json()
     assert requests.put(ticket["upload_url"], data=b"Hello from a presigned upload.", headers=ticket["headers"]).status_code == 200
     done = requests.post(local_stack.base_url + ticket["complete_url"], headers=headers, json={"filename": "hello.txt"})
     assert done.status_code == 201 and done.json()["size"] == 30
+
+
+def test_an_index_and_research_over_the_local_stack(local_stack):
+    from tests.corpus import QUESTIONS, corpus
+
+    base = f"{local_stack.base_url}/v1/projects/e2e-index"
+    headers = {"x-api-key": local_stack.keys[0], "x-selected-account-id": "org-local-1"}
+
+    def wait(response):
+        assert response.status_code == 202, response.text
+        deadline = time.monotonic() + 60
+        while (job := requests.get(local_stack.base_url + response.headers["Location"], headers=headers).json())["status"] in (
+            "pending", "running"):  # fmt: skip
+            assert time.monotonic() < deadline
+            time.sleep(0.1)
+        return job
+
+    ids = [requests.post(f"{base}/files", headers=headers, files={"file": (name, data, "text/plain")}).json()["id"]
+           for name, data in corpus().items()]  # fmt: skip
+    job = wait(requests.post(f"{base}/jobs", headers=headers, json={"operation": "create_index", "source_ids": ids,
+                                                                    "options": {"index": "docs"}}))  # fmt: skip
+    assert job["status"] == "succeeded", job
+    index = requests.get(f"{base}/indexes/docs", headers=headers).json()
+    assert index["status"] == "ready" and index["source_count"] == len(ids)
+    question = next(q for q in QUESTIONS if q.filename == "mpl-2.0.txt")
+    job = wait(requests.post(f"{base}/jobs", headers=headers, json={"operation": "research",
+                                                                    "options": {"index": "docs", "question": question.question}}))  # fmt: skip
+    result = job["result"]
+    assert job["status"] == "succeeded" and any(question.answered_by(p) for p in result["passages"][:3])
+    assert result["answer"] and all(s["citations"] for s in result["sentences"])
 
 
 def test_batch_parse_runs_the_state_machine_on_the_local_stack(local_stack):

@@ -8,7 +8,8 @@ import sys
 
 from tests.conftest import ROOT
 
-HEAVY = ("selectolax", "docjobs.engines", "docjobs.domain.documents", "docjobs.services.chat_runner", "moto", "uvicorn")
+HEAVY = ("selectolax", "docjobs.engines", "docjobs.domain.documents", "docjobs.services.chat_runner", "moto", "uvicorn",
+         "numpy", "tokenizers", "docjobs.retrieval", "docjobs.services.indexing", "docjobs.processors")
 
 
 def test_importing_the_api_handler_loads_no_parser_or_engine():

@@ -6,11 +6,11 @@ import socket
 
 import numpy as np
 import pytest
+from docjobs.retrieval import store
 from docjobs.retrieval.answer import extractive_answer
 from docjobs.retrieval.bm25 import terms
 from docjobs.retrieval.embedding import StaticEmbedder, default_embedder
 from docjobs.retrieval.fusion import reciprocal_rank_fusion
-from docjobs.retrieval import store
 from docjobs.retrieval.store import IndexSnapshot, NewChunk
 
 PASSAGES = {
