@@ -4,6 +4,8 @@
    against pypdf's plain text extraction, pages per second, median of several runs.
 2. batch_parse on the local stack at 10, 100 and 1,000 children: wall time, and the DynamoDB calls
    one progress poll makes, against the 10-child batch's (the baseline: it must not grow).
+3. Indexes and research (bench/indexes.py): build time per 1,000 chunks, query p50/p95 warm and
+   cold, and recall@5 on a fixed question set, hybrid against plain BM25.
 Writes Markdown tables to the terminal and JSON to bench/results/latest.json.
 `BENCH_BATCH_SIZES=10,100` runs fewer batch sizes.
 """
@@ -65,9 +67,12 @@ def main() -> int:
 
     sizes = tuple(int(n) for n in os.environ.get("BENCH_BATCH_SIZES", "10,100,1000").split(","))
     batches = run_batches(sizes)
+    from bench import indexes
+
+    index_results = indexes.run()
     report = {"python": platform.python_version(), "machine": platform.machine(), "runs": RUNS,
               "corpus": {name: len(parse_bytes(d).pages) for name, d in documents.items()}, "results": rows,
-              "batches": batches}  # fmt: skip
+              "batches": batches, "indexes": index_results}  # fmt: skip
     out = Path(__file__).parent / "results" / "latest.json"
     out.parent.mkdir(exist_ok=True)
     out.write_text(json.dumps(report, indent=2))
@@ -83,6 +88,7 @@ def main() -> int:
         calls = b["dynamodb_calls_per_poll"]
         print(f"| {b['children']} | {b['status']} | {b['wall_s']} | {b['children_per_s']} | "
               f"{', '.join(f'{n} {op}' for op, n in calls.items())} | {sum(calls.values()) / base_calls:.2f}x |")
+    indexes.report(index_results)
     print(f"\nwritten to {out}")
     return 0
 

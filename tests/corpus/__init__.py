@@ -27,7 +27,9 @@ class Question:
     paraphrase: bool = False  # shares (almost) no word with its answer
 
     def answered_by(self, passage: dict) -> bool:
-        text = " ".join(passage["text"].split())
+        """From the right document, and holding the phrase (in its text, or in the heading of the
+        section it belongs to)."""
+        text = " ".join([*passage.get("heading_path", []), " ".join(passage["text"].split())])
         return passage.get("filename") == self.filename and any(" ".join(p.split()) in text for p in self.phrase.split("|"))
 
 
@@ -47,8 +49,27 @@ QUESTIONS = [
              "Installation Information"),
     Question("How do I start the whole docjobs system locally?", "README.md", "make run"),
     Question("How are docjobs webhook messages signed?", "README.md", "webhook-signature"),
+    Question("Can I use the licensor's trademarks under the Apache License?", "apache-2.0.txt", "Trademarks"),
+    Question("May I offer support or warranty for a fee when I redistribute an Apache licensed work?", "apache-2.0.txt",
+             "choose to offer, and charge a fee for|Accepting Warranty or Additional Liability"),
+    Question("Can I distribute MPL covered software in executable form?", "mpl-2.0.txt", "Distribution of Executable Form"),
+    Question("What is a Larger Work in the Mozilla Public License?", "mpl-2.0.txt", "Larger Work"),
+    Question("Who may publish new versions of the Mozilla Public License?", "mpl-2.0.txt", "New Versions"),
+    Question("What is the source code of a work under the GPL?", "gpl-3.txt", "preferred form of the work"),
+    Question("Is the output of running a GPL program covered by the license?", "gpl-3.txt", "output from running"),
+    Question("How do I apply the GPL to my new programs?", "gpl-3.txt", "How to Apply These Terms"),
+    Question("Can GPL code be combined with a work under the GNU Affero GPL?", "gpl-3.txt", "Use with the GNU Affero"),
+    Question("Are trademark or patent rights waived by CC0?", "cc0-1.0.txt", "No trademark or patent rights"),
+    Question("What happens when a docjobs webhook endpoint answers 410?", "README.md", "410 Gone"),
+    Question("How large may a docjobs source file be?", "README.md", "100 MB"),
+    Question("How do I deploy docjobs to AWS?", "README.md", "sam deploy"),
     Question("Am I allowed to sell copies of GPL software?", "gpl-3.txt", "charge any price|charge for them if you wish",
              paraphrase=True),
     Question("Do I lose my GPL rights forever after one violation?", "gpl-3.txt", "reinstated", paraphrase=True),
     Question("Giving up all copyright so that anyone may reuse a work", "cc0-1.0.txt", "Waiver", paraphrase=True),
+    Question("Can I put the Apache licensor's logo on my product?", "apache-2.0.txt", "Trademarks", paraphrase=True),
+    Question("If I break the Mozilla license by accident and fix it quickly, do I get my rights back?", "mpl-2.0.txt",
+             "reinstated", paraphrase=True),
+    Question("Where do I find the Apache license's exact wording rules for my own notice?", "apache-2.0.txt",
+             "APPENDIX: How to apply the Apache License", paraphrase=True),
 ]

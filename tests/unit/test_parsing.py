@@ -180,3 +180,27 @@ def test_paragraphs_end_where_the_vertical_space_grows():
     c.showPage()
     c.save()
     assert [b.text for b in parse_bytes(buffer.getvalue()).blocks] == ["Para one, line one.\nPara one, line two.", "Para two after a gap."]
+
+
+def test_plain_text_section_titles_become_headings():
+    from docjobs.processors.formats import parse_bytes
+
+    text = (
+        "Master Agreement\n================\n\n"
+        "1. Definitions\n--------------\n\n"
+        "1.1. Services\n\n"
+        "The services are described in the order form. They may change.\n\n"
+        "3. Grant of Patent License. Subject to the terms of this agreement, each party grants a license.\n\n"
+        "Preamble\n\n"
+        "This line is short but ends a sentence.\n\n"
+        "2 apples and 3 pears were delivered on time and in good order to the buyer's warehouse.\n"
+    )
+    parsed = parse_bytes(text.encode(), "agreement.txt", "text/plain")
+    headings = [(b.level, b.text) for b in parsed.blocks if b.type == "heading"]
+    assert headings == [(1, "Master Agreement"), (2, "1. Definitions"), (3, "1.1. Services"), (2, "3. Grant of Patent License"),
+                        (2, "Preamble")]  # fmt: skip
+    body = [b for b in parsed.blocks if b.type == "paragraph"]
+    assert body[0].heading_path == ["Master Agreement", "1. Definitions", "1.1. Services"]
+    assert body[1].text.startswith("Subject to the terms") and body[1].heading_path == ["Master Agreement", "3. Grant of Patent License"]
+    assert parsed.metadata["title"] == "Master Agreement"
+    assert body[-1].text.startswith("2 apples")  # a sentence that starts with a number stays a paragraph

@@ -91,14 +91,43 @@ def _title(blocks: list[Block]) -> dict[str, object]:
     return {"page_count": 1, **({"title": first.text} if first else {})}
 
 
+# Plain-text headings: a line underlined with === or ---; a short numbered line ("3.3. Distribution
+# of a Larger Work", "13. Use with the GNU Affero General Public License."); or a numbered title
+# that opens its paragraph ("3. Grant of Patent License. Subject to ..."), as licences and
+# contracts write them. Level: below the document's title, one more per number ("3" is 2, "3.3" is 3).
+_UNDERLINE = re.compile(r"^(.{3,120})\n\s*(=+|-+)\s*$")
+_NUMBERED_LINE = re.compile(r"^\s*((?:\d+\.)*\d+)\.?\s+([A-Z\"'][^\n]{1,100}?)\.?\s*$")
+_NUMBERED_TITLE = re.compile(r"^\s*((?:\d+\.)*\d+)\.\s+([A-Z][\w ,'’()/&-]{2,70}?)\.\s+(?=[A-Z(])")
+_SHORT_TITLE = re.compile(r"^[A-Z][\w ,'’()/&:-]{2,80}$")
+
+
+def _plain_blocks(paragraph: str, page: int, first: bool) -> list[Block]:
+    lines = [line.strip() for line in paragraph.strip().split("\n")]
+    text = " ".join(lines)
+    if underlined := _UNDERLINE.match(paragraph.strip()):
+        return [Block(type="heading", text=underlined.group(1).strip(), page=page, level=1 if underlined.group(2)[0] == "=" else 2)]
+    if len(lines) == 1 and (numbered := _NUMBERED_LINE.match(text)) and len(text.split()) <= 14:
+        return [Block(type="heading", text=text.rstrip("."), page=page, level=numbered.group(1).count(".") + 2)]
+    if len(lines) == 1 and len(text.split()) <= 8 and _SHORT_TITLE.match(text) and not text.endswith((".", ",", ";", ":")):
+        return [Block(type="heading", text=text, page=page, level=1 if first else 2)]
+    if titled := _NUMBERED_TITLE.match(text):
+        heading = f"{titled.group(1)}. {titled.group(2)}"
+        return [Block(type="heading", text=heading, page=page, level=titled.group(1).count(".") + 2),
+                Block(type="paragraph", text=text[titled.end() :].strip(), page=page)]  # fmt: skip
+    return [Block(type="paragraph", text=text, page=page)]
+
+
 def parse_plain_text(text: str) -> ParsedDocument:
-    """Paragraphs are separated by blank lines; a form feed starts a new page."""
+    """Paragraphs are separated by blank lines; a form feed starts a new page; section titles
+    (numbered or underlined) become headings."""
     pages_text = text.replace("\r\n", "\n").replace("\r", "\n").split("\f")
     blocks: list[Block] = []
     for number, page_text in enumerate(pages_text, start=1):
         for chunk in re.split(r"\n\s*\n", page_text):
             if chunk.strip():
-                blocks.append(Block(type="paragraph", text=" ".join(s.strip() for s in chunk.strip().split("\n")), page=number))
+                blocks.extend(_plain_blocks(chunk, number, first=not blocks))
     pages = [Page(number=n) for n in range(1, len(pages_text) + 1)]
-    return ParsedDocument(format="text", pages=pages, blocks=blocks, metadata={"page_count": len(pages)},
+    title = blocks[0].text if blocks and blocks[0].type == "heading" else None
+    return ParsedDocument(format="text", pages=pages, blocks=blocks,
+                          metadata={"page_count": len(pages), **({"title": title} if title else {})},
                           warnings=[] if blocks else ["The document has no text."])  # fmt: skip
