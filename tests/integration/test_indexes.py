@@ -398,3 +398,17 @@ def test_listing_indexes_pages_by_name(api, principal, worker):
     assert [i["name"] for i in rest["data"]] == ["c"]
     bad = api.get("/v1/projects/p2/indexes?cursor=" + first["next_cursor"], headers=seed_headers(principal))
     assert bad.status_code == 422
+
+
+def test_an_index_refuses_a_query_embedded_by_another_model(api, principal, worker, monkeypatch):
+    from docjobs.services import indexing
+
+    source = upload(api, principal, corpus()["cc0-1.0.txt"], name="cc0.txt", kind="text/plain")
+    run(api, principal, worker, {"operation": "create_index", "source_ids": [source["id"]], "options": {"index": "docs"}})
+
+    class Other:
+        name, dimensions = "bedrock:amazon.titan-embed-text-v2:0:256", 256
+
+    monkeypatch.setattr(indexing, "embedder_for", lambda c: Other())
+    job = run(api, principal, worker, {"operation": "research", "options": {"index": "docs", "question": "waiver"}})
+    assert job["status"] == "failed" and "wordllama" in job["error"] and "create a new index" in job["error"]

@@ -142,3 +142,29 @@ def test_the_embedding_puts_a_question_near_its_answer(embedder):
                                ("keeping secrets private", "secret")]:  # fmt: skip
         similarity = vectors @ embedder.embed([question])[0]
         assert ids[int(np.argmax(similarity))] == expected, (question, similarity)
+
+
+def test_bedrock_embeddings_plug_in_behind_the_same_interface():
+    import io
+    import json
+
+    import boto3
+    from botocore.response import StreamingBody
+    from botocore.stub import Stubber
+    from docjobs.retrieval.bedrock import BedrockEmbedder
+
+    client = boto3.client("bedrock-runtime", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x")
+    embedder = BedrockEmbedder.from_setting("bedrock:amazon.titan-embed-text-v2:0:256", client)
+    assert embedder.name == "bedrock:amazon.titan-embed-text-v2:0:256" and embedder.dimensions == 256
+    with Stubber(client) as stub:
+        for value in (3.0, 4.0):
+            payload = json.dumps({"embedding": [value] + [0.0] * 255}).encode()
+            stub.add_response("invoke_model", {"body": StreamingBody(io.BytesIO(payload), len(payload)),
+                                               "contentType": "application/json"})  # fmt: skip
+        embedder.concurrency = 1  # the stub answers in order
+        vectors = embedder.embed(["first", "", "second"])
+        stub.assert_no_pending_responses()
+    assert vectors.shape == (3, 256) and vectors[0, 0] == pytest.approx(1.0) and not vectors[1].any()
+    assert BedrockEmbedder.from_setting("bedrock", client).model_id == "amazon.titan-embed-text-v2:0"
+    with pytest.raises(ValueError):
+        BedrockEmbedder.from_setting("bedrock:amazon.titan-embed-text-v2:0:300", client)

@@ -29,6 +29,8 @@ class Settings:
     batch_max_concurrency: int = 10
     region: str = "us-east-1"
     chat_engine: str = "offline"
+    # Index embeddings: "offline" (WordLlama, in the wheel) or "bedrock:<model id>:<dimensions>".
+    embeddings: str = "offline"
     tier_limits: dict[str, int | None] = field(default_factory=lambda: dict(DEFAULT_TIER_LIMITS))
     # Requests per rolling window per API key, by tier (DOCJOBS_RATE_LIMITS='{"free": [200, 10]}').
     rate_limits: dict[str, RateLimit | None] = field(default_factory=lambda: dict(DEFAULT_RATE_LIMITS))
@@ -83,6 +85,7 @@ def get_settings() -> Settings:
         batch_max_concurrency=int(os.environ.get("BATCH_MAX_CONCURRENCY", "10")),
         region=os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1",
         chat_engine=os.environ.get("CHAT_ENGINE", "offline"),
+        embeddings=os.environ.get("EMBEDDINGS", "offline"),
         tier_limits=limits,
         rate_limits=rate_limits,
         sync_timeout_seconds=float(os.environ.get("SYNC_TIMEOUT_SECONDS", "25")),

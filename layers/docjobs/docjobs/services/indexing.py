@@ -38,8 +38,22 @@ COMMIT_ATTEMPTS = 8
 CACHED_SNAPSHOTS = 4  # per process: a warm worker answers research without touching S3
 
 
+_bedrock: dict[str, Embedder] = {}
+
+
 def embedder_for(c: Container) -> Embedder:
-    return default_embedder()
+    """The deployment's embedder: offline by default, Bedrock when EMBEDDINGS says so."""
+    setting = c.settings.embeddings
+    if not setting.startswith("bedrock"):
+        return default_embedder()
+    if setting not in _bedrock:
+        import boto3
+
+        from docjobs.retrieval.bedrock import BedrockEmbedder
+
+        client = boto3.client("bedrock-runtime", region_name=c.settings.region)
+        _bedrock[setting] = BedrockEmbedder.from_setting(setting, client)
+    return _bedrock[setting]
 
 
 def run_index_operation(c: Container, job: Job, steps: Steps) -> tuple[dict[str, Any], Status]:
