@@ -412,3 +412,28 @@ def test_an_index_refuses_a_query_embedded_by_another_model(api, principal, work
     monkeypatch.setattr(indexing, "embedder_for", lambda c: Other())
     job = run(api, principal, worker, {"operation": "research", "options": {"index": "docs", "question": "waiver"}})
     assert job["status"] == "failed" and "wordllama" in job["error"] and "create a new index" in job["error"]
+
+
+def test_vector_stores_made_by_racing_writes_take_every_write(api, principal, worker, container):
+    from docjobs.services.operations import submit_operation
+
+    barrier, errors = threading.Barrier(4), []
+
+    def write(i):
+        barrier.wait()
+        try:
+            submit_operation(container, principal, "p1", operation="vector_store", source_id=None,
+                             options={"index": "fresh", "items": [{"id": f"i{i}", "text": f"Fact number {i}."}]}, tags=[],
+                             correlation_id=None)  # fmt: skip
+        except Exception as error:  # noqa: BLE001
+            errors.append(error)
+
+    threads = [threading.Thread(target=write, args=(i,)) for i in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    worker.drain()
+    index = api.get("/v1/projects/p1/indexes/fresh", headers=seed_headers(principal)).json()
+    assert index["item_count"] == 4 and index["version"] == 4

@@ -107,14 +107,16 @@ def submit_operation(
         except ClientError as error:
             from docjobs.services.indexes import is_name_taken
 
-            if reserves and is_name_taken(error):
+            if not (reserves and is_name_taken(error)):
+                raise
+            if operation != "vector_store":
                 raise IndexConflictError(f"Index {normalized['index']!r} was just created by another request.") from None
-            raise
+            c.jobs.create(job)  # another request made the vector store first: write into it
         return job
 
     job_id = new_job_id()
-    body = {"project_id": project_id, "operation": operation, "source_id": source_id, "source_ids": source_ids,
-            "options": normalized, "tags": tags, **notify.as_dict()}  # fmt: skip
+    body = {"project_id": project_id, "operation": operation, "source_id": source_id, "options": normalized, "tags": tags,
+            **notify.as_dict(), **({"source_ids": source_ids} if source_ids is not None else {})}  # fmt: skip
     job, replayed = create_once(c, principal.owner, idempotency_key, fingerprint("project_jobs", body), job_id, create)
     if not replayed:
         enqueue_job(c, job)
