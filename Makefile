@@ -5,7 +5,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test test-unit test-integration test-e2e lint bench clean
+.PHONY: run test test-unit test-integration test-e2e test-reliability lint bench clean
 
 $(STAMP): pyproject.toml constraints.txt
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "docjobs needs Python 3.11+"'
@@ -28,6 +28,10 @@ test-integration: $(STAMP)
 
 test-e2e: $(STAMP)
 	$(PY) -m pytest tests/e2e
+
+# Fault scenarios, each printing its figure (make test runs them too).
+test-reliability: $(STAMP)
+	$(PY) -m pytest -s tests/reliability
 
 bench: $(STAMP)
 	$(PY) -m bench.run

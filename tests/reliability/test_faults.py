@@ -1,0 +1,133 @@
+"""The reliability suite: each scenario injects a fault, states what must hold, and prints a figure
+(`pytest -s` shows them; `make test-reliability` runs only these)."""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+import random
+
+from docjobs.domain.jobs import Status
+
+from tests.conftest import bearer, make_principal
+from tests.integration.test_chat_lifecycle import submit, usage
+
+
+def receive(sqs, queue_url: str) -> list[dict]:
+    return sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10, AttributeNames=["All"]).get("Messages", [])
+
+
+def test_a_poison_message_in_a_batch_of_ten_fails_alone_and_lands_in_the_dead_letter_queue(
+    stack, container, principal, worker, monkeypatch
+):
+    """Fault: one job of ten crashes its worker on every delivery. Holds: the nine complete once;
+    the one is reported alone each time, is failed with its error on its last delivery, and its
+    message reaches the dead-letter queue after maxReceiveCount (5) receives; usage counts nine."""
+    from docjobs.local.runtime import LambdaContext, sqs_event
+    from docjobs.services import chat_runner
+
+    jobs = [submit(container, principal, session_id=f"s{i}") for i in range(10)]
+    poison = jobs[3].job_id
+    real_run = chat_runner.run_chat
+    monkeypatch.setattr(chat_runner, "run_chat", lambda c, job: (_ for _ in ()).throw(RuntimeError("engine crashed"))
+                        if job.job_id == poison else real_run(c, job))  # fmt: skip
+    sqs, queue_url = container.queue.client, container.queue.queue_url
+    dead_letter_url = sqs.get_queue_url(QueueName=stack.resolver.resolve({"Fn::GetAtt": ["WorkDeadLetterQueue", "QueueName"]}))["QueueUrl"]
+    handler, deliveries, reported = worker.poller.handler, 0, []
+    for _ in range(10):
+        messages = receive(sqs, queue_url)
+        if not messages:
+            break
+        deliveries += len(messages)
+        failures = handler(sqs_event(messages, "arn:aws:sqs:us-east-1:123456789012:test-WorkQueue"), LambdaContext("WorkerFunction", 120))
+        failed = {f["itemIdentifier"] for f in failures["batchItemFailures"]}
+        reported.append(len(failed))
+        for m in messages:
+            if m["MessageId"] in failed:  # back on the queue at once (rather than after the visibility timeout)
+                sqs.change_message_visibility(QueueUrl=queue_url, ReceiptHandle=m["ReceiptHandle"], VisibilityTimeout=0)
+                assert json.loads(m["Body"])["job_id"] == poison
+            else:
+                sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=m["ReceiptHandle"])
+    dead = [json.loads(m["Body"])["job_id"] for m in receive(sqs, dead_letter_url)]
+    statuses = {j.job_id: container.jobs.get(j.job_id).status for j in jobs}
+    print(f"\npoison in a batch of 10: {deliveries} deliveries, failures reported per batch {reported}, dead-lettered {dead}")
+    assert dead == [poison] and reported == [1, 1, 1, 1, 1]
+    assert statuses.pop(poison) is Status.FAILED and "engine crashed" in container.jobs.get(poison).error
+    assert set(statuses.values()) == {Status.COMPLETED}
+    assert usage(container, principal) == 9
+
+
+def test_no_plaintext_api_key_is_stored_or_logged(stack, container, api, worker):
+    """Fault: none; an audit. Holds: after keys are issued, used, mistyped and revoked, no table item
+    and no log line holds a key (only its prefix and hash)."""
+    from docjobs.observability import logger
+
+    principal = make_principal(container, "org", "audit")
+    stream = io.StringIO()
+    previous = logger.registered_handler.setStream(stream)
+    logger.setLevel(logging.DEBUG)
+    try:
+        created = api.post("/v1/chat/async", headers=bearer(principal), json={"message": "summarize the document",
+                           "session_id": "s1", "document_html": "<p>Hello there. This is a document.</p>"})  # fmt: skip
+        assert created.status_code == 202
+        worker.drain()
+        wrong = principal.api_key[:-4] + "0000"
+        assert api.get("/v1/jobs", headers={"Authorization": f"Bearer {wrong}"}).status_code == 401
+        assert api.get("/v1/jobs", headers=bearer(principal)).status_code == 200
+    finally:
+        logger.setLevel(logging.WARNING)
+        logger.registered_handler.setStream(previous)
+    dynamodb = container.jobs.client
+    items = []
+    for table in dynamodb.list_tables()["TableNames"]:
+        items += dynamodb.scan(TableName=table)["Items"]
+    dump = json.dumps(items) + stream.getvalue()
+    print(f"\nkey audit: {len(items)} items in every table and {len(stream.getvalue().splitlines())} log lines searched")
+    for secret in (principal.api_key, wrong, principal.api_key[len(principal.key_prefix) :]):
+        assert secret not in dump
+
+
+def test_two_tenants_doing_random_operations_never_see_each_other(container, api, worker):
+    """Fault: two organizations interleave random creates, reads, lists, cancels and uploads, and
+    each tries the other's ids. Holds: zero cross-tenant reads, writes or list entries."""
+    rng = random.Random(7)
+    tenants = [make_principal(container, "org", name) for name in ("north", "south")]
+    owned: dict[int, set[str]] = {0: set(), 1: set()}
+    sources: dict[int, set[str]] = {0: set(), 1: set()}
+    leaks, operations = [], 0
+    for _ in range(120):
+        me = rng.randrange(2)
+        other = 1 - me
+        headers = bearer(tenants[me])
+        action = rng.choice(["create", "create", "read_own", "read_other", "list", "cancel_other", "upload", "file_other"])
+        operations += 1
+        if action == "create":
+            r = api.post("/v1/chat/async", headers=headers, json={"message": "summarize the document",
+                         "session_id": f"t{me}", "document_html": f"<p>Tenant {me} text number {rng.random()}.</p>"})  # fmt: skip
+            owned[me].add(r.json()["job_id"])
+        elif action == "read_own" and owned[me]:
+            assert api.get(f"/v1/jobs/{rng.choice(sorted(owned[me]))}", headers=headers).status_code == 200
+        elif action == "read_other" and owned[other]:
+            r = api.get(f"/v1/jobs/{rng.choice(sorted(owned[other]))}", headers=headers)
+            if r.status_code not in (403, 404):
+                leaks.append(("read", r.status_code))
+        elif action == "list":
+            listed = {j["job_id"] for j in api.get("/v1/jobs?limit=100", headers=headers).json()["jobs"]}
+            if listed & owned[other]:
+                leaks.append(("list", len(listed & owned[other])))
+        elif action == "cancel_other" and owned[other]:
+            r = api.post(f"/v1/jobs/{rng.choice(sorted(owned[other]))}/cancel", headers=headers)
+            if r.status_code not in (403, 404):
+                leaks.append(("cancel", r.status_code))
+        elif action == "upload":
+            r = api.post("/v1/projects/shared/files", headers=headers, files={"file": (f"t{me}.txt", f"tenant {me} {rng.random()}".encode(), "text/plain")})
+            sources[me].add(r.json()["id"])
+        elif action == "file_other" and sources[other]:
+            r = api.get(f"/v1/projects/shared/files/{rng.choice(sorted(sources[other]))}", headers=headers)
+            if r.status_code != 404:
+                leaks.append(("file", r.status_code))
+        if rng.random() < 0.2:
+            worker.drain()
+    print(f"\ntenant isolation: {operations} random operations, {len(owned[0]) + len(owned[1])} jobs, {len(leaks)} leaks")
+    assert leaks == []
