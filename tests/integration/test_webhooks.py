@@ -26,6 +26,17 @@ def run_chat(api, principal, worker, stream, **extra) -> str:
     return job_id
 
 
+def run_parse(api, principal, worker, stream) -> str:
+    """A document operation job: kept 7 days, so its webhooks may retry for their whole schedule."""
+    headers = {"x-api-key": principal.api_key, "x-selected-account-id": "acme"}
+    source = api.post("/v1/projects/p/files", files={"file": ("a.md", b"# Title\n\nSome text.", "text/markdown")},
+                      headers=headers).json()  # fmt: skip
+    job_id = api.post("/v1/projects/p/jobs", json={"operation": "parse", "source_id": source["id"]}, headers=headers).json()["id"]
+    worker.drain()
+    assert stream.deliver() == {"batchItemFailures": []}
+    return job_id
+
+
 def verified(secret: str, receiver: Receiver, at: float = START) -> list[dict]:
     """Every request the receiver got, verified by the standardwebhooks library, in the job's event
     order (deliveries run concurrently and may arrive in any order; data.seq orders them)."""
@@ -128,7 +139,7 @@ def test_project_jobs_take_a_webhook_url(api, principal, worker, stream, webhook
 def test_a_receiver_down_for_a_day_gets_every_event_once_it_returns(api, principal, worker, stream, webhooks, receiver, clock):
     endpoint = register(api, principal, receiver.url)
     receiver.answers = [503] * 15 + [200]  # three events, each failing five times
-    run_chat(api, principal, worker, stream)
+    run_parse(api, principal, worker, stream)
     for _ in range(24 * 6):  # a day in ten-minute steps
         webhooks.drain()
         clock.advance(600)
@@ -147,7 +158,7 @@ def test_a_receiver_down_for_a_day_gets_every_event_once_it_returns(api, princip
 def test_past_the_retry_budget_a_delivery_is_dead_lettered_and_visible(api, principal, worker, stream, webhooks, receiver, clock):
     endpoint = register(api, principal, receiver.url, event_types=["job.completed"])
     receiver.answers = [500]
-    run_chat(api, principal, worker, stream)
+    run_parse(api, principal, worker, stream)
     for _ in range(40):  # 40 hours in hourly steps: past the 27.6-hour schedule
         webhooks.drain()
         clock.advance(3600)
@@ -159,6 +170,20 @@ def test_past_the_retry_budget_a_delivery_is_dead_lettered_and_visible(api, prin
     [dead] = webhooks.dead_letters()
     assert dead["message_id"] == delivery["id"] and dead["last_status_code"] == 500
     assert webhooks.pending() == []
+
+
+def test_a_job_past_its_retention_is_never_sent(api, principal, worker, stream, webhooks, receiver, clock):
+    """A chat job is kept 1 hour: retries for a receiver down longer stop when the job expires."""
+    endpoint = register(api, principal, receiver.url, event_types=["job.completed"])
+    receiver.answers = [503]
+    run_chat(api, principal, worker, stream)
+    for _ in range(8):  # four hours in half-hour steps
+        webhooks.drain()
+        clock.advance(1800)
+    webhooks.drain()
+    [delivery] = deliveries(api, principal, f"/v1/webhooks/{endpoint['id']}/deliveries")
+    assert delivery["status"] == "expired" and len(receiver.requests) == len(delivery["attempts"]) == 2  # at 0 and 30 min
+    assert webhooks.pending() == [] and webhooks.dead_letters() == []
 
 
 def test_410_gone_disables_the_endpoint(api, principal, worker, stream, webhooks, receiver):

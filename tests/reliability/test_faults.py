@@ -131,3 +131,38 @@ def test_two_tenants_doing_random_operations_never_see_each_other(container, api
             worker.drain()
     print(f"\ntenant isolation: {operations} random operations, {len(owned[0]) + len(owned[1])} jobs, {len(leaks)} leaks")
     assert leaks == []
+
+
+def test_an_expired_job_is_served_by_no_path_although_its_row_still_exists(container, api, worker, clock):
+    """Fault: DynamoDB's TTL deletes lazily (often days late). Holds: with the clock past a job's
+    expires_at, every read, list, approve, result, event and webhook path treats it as gone."""
+    principal = make_principal(container, "org", "expiry")
+    headers = bearer(principal)
+    seed = {"x-api-key": principal.api_key, "x-selected-account-id": "expiry"}
+    done = api.post("/v1/chat/async", headers=headers, json={"message": 'Replace "Acme" with "Initech"', "session_id": "e1",
+                    "document_html": "<p>Acme sells things.</p>"}).json()["job_id"]  # fmt: skip
+    waiting = api.post("/v1/chat/async", headers=headers, json={"message": 'Replace "Acme" with "Initech"', "session_id": "e2",
+                       "document_html": "<p>Acme sells things.</p>", "require_approval": True}).json()["job_id"]  # fmt: skip
+    source = api.post("/v1/projects/p/files", headers=seed, files={"file": ("a.txt", b"Some text to parse.", "text/plain")}).json()
+    parsed = api.post("/v1/projects/p/jobs", headers=seed, json={"operation": "parse", "source_id": source["id"]}).json()["id"]
+    worker.drain()
+    assert api.get(f"/v1/jobs/{waiting}", headers=headers).json()["status"] == "awaiting_approval"
+    change_ids = [c["change_id"] for c in container.jobs.get(waiting).metadata["pending_changes"]]
+    clock.advance(8 * 24 * 3600)  # past every retention (1 hour, 7 days)
+    assert all(container.jobs.get(j) is not None for j in (done, waiting, parsed))  # the rows are still there
+    paths = {
+        "read": api.get(f"/v1/jobs/{done}", headers=headers),
+        "result": api.get(f"/v1/jobs/{done}/result", headers=headers),
+        "events": api.get(f"/v1/jobs/{done}/events", headers=headers),
+        "deliveries": api.get(f"/v1/jobs/{done}/deliveries", headers=headers),
+        "approve": api.post(f"/v1/jobs/{waiting}/approve", headers=headers, json={"approved_change_ids": change_ids}),
+        "cancel": api.post(f"/v1/jobs/{waiting}/cancel", headers=headers),
+        "project read": api.get(f"/v1/projects/p/jobs/{parsed}", headers=seed),
+    }
+    served = {name: r.status_code for name, r in paths.items() if r.status_code != 404}
+    listed = {j["job_id"] for j in api.get("/v1/jobs?limit=100", headers=headers).json()["jobs"]}
+    listed |= {j["id"] for j in api.get("/v1/projects/p/jobs", headers=seed).json()["data"]}
+    statuses = api.get(f"/v1/jobs/status?ids={done},{waiting},{parsed}", headers=headers).json()["jobs"]
+    print(f"\nexpiry: {len(paths)} paths and 3 lists, {len(served)} served an expired job, {len(listed)} listed")
+    assert served == {} and listed == set()
+    assert [e["error"]["code"] for e in statuses] == ["job_not_found"] * 3 and not any("status" in e for e in statuses)

@@ -364,7 +364,7 @@ class DeliveryView(BaseModel):
     id: str = Field(description="The webhook-id header: the same for every attempt")
     event_type: str
     job_id: str
-    status: Literal["pending", "sending", "retrying", "succeeded", "failed", "dead_lettered", "skipped"]
+    status: Literal["pending", "sending", "retrying", "succeeded", "failed", "dead_lettered", "skipped", "expired"]
     attempts: list[DeliveryAttemptView]
     next_attempt_at: str | None = None
     created_at: str

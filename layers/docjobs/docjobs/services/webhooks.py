@@ -33,7 +33,7 @@ from docjobs.observability import logger
 from docjobs.services.auth import Principal
 
 MAX_ENDPOINTS = 20
-FINISHED = ("succeeded", "failed", "dead_lettered", "skipped")
+FINISHED = ("succeeded", "failed", "dead_lettered", "skipped", "expired")
 USER_AGENT = "docjobs-webhooks/1.0"
 
 
@@ -151,6 +151,11 @@ def deliver(c: Container, message: dict[str, Any]) -> str:
     delivery = c.webhooks.get_delivery(owner, message["target"], message["sort_key"])
     if delivery is None or delivery.status in FINISHED or delivery.attempt_count > attempt:
         return "duplicate"
+    job = c.jobs.get(delivery.job_id)
+    if job is None or job.is_expired(now):
+        # Past its retention a job is gone on every path: no read serves it, and no retry sends it.
+        c.webhooks.set_delivery_status(delivery, "expired")
+        return "expired"
     endpoint: Endpoint | None = None
     if delivery.url:
         url, signing = delivery.url, [job_url_secret(c, owner)]
