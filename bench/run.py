@@ -4,6 +4,7 @@
    against pypdf's plain text extraction, pages per second, median of several runs.
 2. batch_parse on the local stack at 10, 100 and 1,000 children: wall time, and the DynamoDB calls
    one progress poll makes, against the 10-child batch's (the baseline: it must not grow).
+4. Cost per request, counted from the AWS calls it makes (bench/costs.py).
 3. Indexes and research (bench/indexes.py): build time per 1,000 chunks, query p50/p95 warm and
    cold, and recall@5 on a fixed question set, hybrid against plain BM25.
 Writes Markdown tables to the terminal and JSON to bench/results/latest.json.
@@ -70,9 +71,12 @@ def main() -> int:
     from bench import indexes
 
     index_results = indexes.run()
+    from bench import costs
+
+    cost_results = costs.run()
     report = {"python": platform.python_version(), "machine": platform.machine(), "runs": RUNS,
               "corpus": {name: len(parse_bytes(d).pages) for name, d in documents.items()}, "results": rows,
-              "batches": batches, "indexes": index_results}  # fmt: skip
+              "batches": batches, "indexes": index_results, "costs": cost_results}  # fmt: skip
     out = Path(__file__).parent / "results" / "latest.json"
     out.parent.mkdir(exist_ok=True)
     out.write_text(json.dumps(report, indent=2))
@@ -89,6 +93,7 @@ def main() -> int:
         print(f"| {b['children']} | {b['status']} | {b['wall_s']} | {b['children_per_s']} | "
               f"{', '.join(f'{n} {op}' for op, n in calls.items())} | {sum(calls.values()) / base_calls:.2f}x |")
     indexes.report(index_results)
+    costs.report(cost_results)
     print(f"\nwritten to {out}")
     return 0
 
