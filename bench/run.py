@@ -4,9 +4,9 @@
    against pypdf's plain text extraction, pages per second, median of several runs.
 2. batch_parse on the local stack at 10, 100 and 1,000 children: wall time, and the DynamoDB calls
    one progress poll makes, against the 10-child batch's (the baseline: it must not grow).
-4. Cost per request, counted from the AWS calls it makes (bench/costs.py).
 3. Indexes and research (bench/indexes.py): build time per 1,000 chunks, query p50/p95 warm and
    cold, and recall@5 on a fixed question set, hybrid against plain BM25.
+4. Cost per request, counted from the AWS calls it makes (bench/costs.py).
 Writes Markdown tables to the terminal and JSON to bench/results/latest.json.
 `BENCH_BATCH_SIZES=10,100` runs fewer batch sizes.
 """
