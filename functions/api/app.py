@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from docjobs.api.app import create_app
-from docjobs.observability import logger, metrics, tracer
+from docjobs.observability import logger, metrics
 from mangum import Mangum
 
 app = create_app()
@@ -12,7 +12,6 @@ _asgi = Mangum(app, lifespan="off")
 
 
 @logger.inject_lambda_context(clear_state=True)
-@tracer.capture_lambda_handler(capture_response=False)
 @metrics.log_metrics
 def handler(event: dict, context: object) -> dict:
     return _asgi(event, context)

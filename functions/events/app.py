@@ -8,7 +8,7 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, pro
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 from docjobs.adapters.dynamo import from_item
 from docjobs.bootstrap import get_container
-from docjobs.observability import logger, metrics, tracer
+from docjobs.observability import logger, metrics
 from docjobs.services.events import record_change
 
 processor = BatchProcessor(event_type=EventType.DynamoDBStreams, raise_on_entire_batch_failure=False)
@@ -24,7 +24,6 @@ def record_handler(record: DynamoDBRecord) -> None:
 
 
 @logger.inject_lambda_context(clear_state=True)
-@tracer.capture_lambda_handler(capture_response=False)
 @metrics.log_metrics
 def handler(event: dict, context: object) -> dict:
     return process_partial_response(event=event, record_handler=record_handler, processor=processor, context=context)

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from docjobs.bootstrap import get_container
-from docjobs.observability import logger, metrics, tracer
+from docjobs.observability import logger, metrics
 from docjobs.services.sweeper import sweep
 
 
 @logger.inject_lambda_context(clear_state=True)
-@tracer.capture_lambda_handler
 @metrics.log_metrics
 def handler(event: dict, context: object) -> dict:
     return sweep(get_container()).to_dict()

@@ -9,7 +9,7 @@ import json
 from concurrent.futures import ThreadPoolExecutor
 
 from docjobs.bootstrap import get_container
-from docjobs.observability import logger, metrics, tracer
+from docjobs.observability import logger, metrics
 from docjobs.services.webhooks import deliver
 
 _senders = ThreadPoolExecutor(max_workers=10, thread_name_prefix="webhook")
@@ -23,7 +23,6 @@ def deliver_record(record: dict) -> str:
 
 
 @logger.inject_lambda_context(clear_state=True)
-@tracer.capture_lambda_handler(capture_response=False)
 @metrics.log_metrics
 def handler(event: dict, context: object) -> dict:
     records = event.get("Records", [])

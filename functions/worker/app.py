@@ -9,7 +9,7 @@ import os
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from docjobs.bootstrap import get_container
-from docjobs.observability import logger, metrics, tracer
+from docjobs.observability import logger, metrics
 from docjobs.services.worker import PoisonMessageError, handle_message
 
 # Report every failed record (even a whole batch) in batchItemFailures rather than raising.
@@ -32,7 +32,6 @@ def record_handler(record: SQSRecord) -> None:
 
 
 @logger.inject_lambda_context(clear_state=True)
-@tracer.capture_lambda_handler(capture_response=False)
 @metrics.log_metrics
 def handler(event: dict, context: object) -> dict:
     return process_partial_response(event=event, record_handler=record_handler, processor=processor, context=context)
