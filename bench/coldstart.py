@@ -72,10 +72,11 @@ class FakeDynamoDB(BaseHTTPRequestHandler):
 
 def seed_items() -> tuple[dict[tuple[str, str, str], dict[str, Any]], str, str, dict[str, str]]:
     """A key and a finished chat job, made by docjobs itself on moto, then copied out."""
-    from bench.costs import environment
     from docjobs.domain.jobs import Owner
     from docjobs.services.auth import Principal, create_api_key
     from docjobs.services.chat import ChatRequest, submit_chat
+
+    from bench.costs import environment
 
     mock, c = environment()
     try:

@@ -7,6 +7,9 @@
 3. Indexes and research (bench/indexes.py): build time per 1,000 chunks, query p50/p95 warm and
    cold, and recall@5 on a fixed question set, hybrid against plain BM25.
 4. Cost per request, counted from the AWS calls it makes (bench/costs.py).
+5. Cold start of each handler in a fresh process against boto3 plus one client (bench/coldstart.py),
+   and the warm overhead of a poll through the Lambda handler against a bare Powertools resolver
+   (bench/warm.py).
 Writes Markdown tables to the terminal and JSON to bench/results/latest.json.
 `BENCH_BATCH_SIZES=10,100` runs fewer batch sizes.
 """
@@ -71,12 +74,15 @@ def main() -> int:
     from bench import indexes
 
     index_results = indexes.run()
-    from bench import costs
+    from bench import coldstart, costs, warm
 
     cost_results = costs.run()
+    cold_results = coldstart.run()
+    warm_results = warm.run()
     report = {"python": platform.python_version(), "machine": platform.machine(), "runs": RUNS,
               "corpus": {name: len(parse_bytes(d).pages) for name, d in documents.items()}, "results": rows,
-              "batches": batches, "indexes": index_results, "costs": cost_results}  # fmt: skip
+              "batches": batches, "indexes": index_results, "costs": cost_results,
+              "cold_start": cold_results, "warm": warm_results}  # fmt: skip
     out = Path(__file__).parent / "results" / "latest.json"
     out.parent.mkdir(exist_ok=True)
     out.write_text(json.dumps(report, indent=2))
@@ -94,6 +100,8 @@ def main() -> int:
               f"{', '.join(f'{n} {op}' for op, n in calls.items())} | {sum(calls.values()) / base_calls:.2f}x |")
     indexes.report(index_results)
     costs.report(cost_results)
+    coldstart.report(cold_results)
+    warm.report(warm_results)
     print(f"\nwritten to {out}")
     return 0
 

@@ -13,7 +13,10 @@ from docjobs.services.auth import Principal, key_resolver
 from docjobs.services.ratelimit import rate_limiter
 
 
-def container() -> Container:
+# Dependencies are `async def`: FastAPI runs a plain `def` one in a worker thread, which costs more
+# than the whole rest of a poll. Their calls may block (a DynamoDB read on a key-cache miss), as a
+# route's do; under Lambda each invocation serves one request.
+async def container() -> Container:
     return get_container()
 
 
@@ -42,7 +45,7 @@ def _rate_limited(c: Container, request: Request, caller: Principal) -> Principa
     return caller
 
 
-def principal(
+async def principal(
     c: ContainerDep,
     request: Request,
     authorization: Annotated[str | None, Header(description="Bearer sk_...")] = None,
@@ -53,7 +56,7 @@ def principal(
 PrincipalDep = Annotated[Principal, Depends(principal)]
 
 
-def project_principal(
+async def project_principal(
     c: ContainerDep,
     request: Request,
     x_api_key: Annotated[str | None, Header(alias="x-api-key", description="API key")] = None,
