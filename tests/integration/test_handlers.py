@@ -31,7 +31,8 @@ def handlers(stack, container, monkeypatch):
     key_resolver._cache.clear()
     create_api_key(container, Owner("org", "example"), api_key=EXAMPLE_KEY)
     loaded = {name: load_handler(stack.functions[name]) for name in ("ApiFunction", "WorkerFunction")}
-    monkeypatch.setattr(sys.modules[loaded["WorkerFunction"].__module__], "get_container", lambda: container)
+    for name in ("ApiFunction", "WorkerFunction"):
+        monkeypatch.setattr(sys.modules[loaded[name].__module__], "get_container", lambda: container)
     return loaded
 
 

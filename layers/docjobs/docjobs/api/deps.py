@@ -32,16 +32,32 @@ def _bearer(c: Container, authorization: str | None) -> Principal:
     return key_resolver.resolve(c, token.strip())
 
 
-def _rate_limited(c: Container, request: Request, caller: Principal) -> Principal:
-    """Count the request against the key's rate limit; the middleware adds the RateLimit-*
-    headers to whatever the response turns out to be."""
+def bearer(c: Container, authorization: str | None) -> Principal:
+    """The caller of an `Authorization: Bearer sk_...` request (also used by api/fastpath.py)."""
+    return _bearer(c, authorization)
+
+
+def count_request(c: Container, caller: Principal, headers_out: dict[str, str]) -> None:
+    """Count the request against the key's rate limit, putting its RateLimit-* headers (also on a
+    429) in `headers_out`."""
     try:
         decision = rate_limiter.check(c, caller)
     except RateLimitedError as refused:
-        request.state.rate_limit_headers = refused.details["decision"].headers()
+        headers_out.update(refused.details["decision"].headers())
         raise
     if decision is not None:
-        request.state.rate_limit_headers = decision.headers()
+        headers_out.update(decision.headers())
+
+
+def _rate_limited(c: Container, request: Request, caller: Principal) -> Principal:
+    """Count the request; the middleware adds the RateLimit-* headers to whatever the response
+    turns out to be."""
+    headers: dict[str, str] = {}
+    try:
+        count_request(c, caller, headers)
+    finally:
+        if headers:
+            request.state.rate_limit_headers = headers
     return caller
 
 

@@ -44,7 +44,7 @@ def error_response(status: int, code: str, message: str, details: dict[str, Any]
     return JSONResponse({"error": body}, status_code=status, headers=headers)
 
 
-def _public_details(details: dict[str, Any]) -> dict[str, Any]:
+def public_details(details: dict[str, Any]) -> dict[str, Any]:
     # (A rate limit's headers are added by the middleware, which sees every response.)
     return {k: v for k, v in details.items() if isinstance(v, (str, int, float, bool, list, type(None)))}
 
@@ -53,7 +53,7 @@ async def on_docjobs_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, e.DocjobsError)
     status = next((s for cls, s in STATUS_FOR.items() if isinstance(exc, cls)), 400)
     headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
-    return error_response(status, exc.code, exc.message, _public_details(exc.details), headers)
+    return error_response(status, exc.code, exc.message, public_details(exc.details), headers)
 
 
 async def on_validation_error(request: Request, exc: Exception) -> JSONResponse:

@@ -1,0 +1,95 @@
+"""The poll fast path (api/fastpath.py) answers exactly as the FastAPI route does: same status,
+same body, same headers, for every outcome a poll can have."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from docjobs.local.runtime import LambdaContext
+
+from tests.conftest import make_principal
+from tests.integration.test_chat_lifecycle import submit
+from tests.integration.test_handlers import event, handlers  # noqa: F401 (a fixture)
+
+
+@pytest.fixture
+def api_module(handlers):  # noqa: F811 (the fixture imported above)
+    import sys
+
+    return sys.modules[handlers["ApiFunction"].__module__]
+
+
+def both(module, ev):
+    fast = module.handler(ev, LambdaContext("ApiFunction", 29))
+    slow = module._asgi(json.loads(json.dumps(ev)), LambdaContext("ApiFunction", 29))
+    return fast, slow
+
+
+def poll_event(job_id: str, key: str | None, **headers: str) -> dict:
+    ev = event("api__get_job", job_aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa=job_id)
+    ev["headers"] = {k: v for k, v in (ev.get("headers") or {}).items() if k.lower() != "authorization"}
+    if key:
+        ev["headers"]["Authorization"] = f"Bearer {key}"
+    ev["headers"].update(headers)
+    ev["multiValueHeaders"] = {k: [v] for k, v in ev["headers"].items()}
+    return ev
+
+
+def headers_of(response: dict) -> dict[str, str]:
+    single = {k.lower(): v for k, v in (response.get("headers") or {}).items()}
+    single.update({k.lower(): v[-1] for k, v in (response.get("multiValueHeaders") or {}).items()})
+    return single
+
+
+def test_the_fast_path_answers_every_poll_outcome_as_the_route_does(api_module, container, worker, clock, monkeypatch):
+    owner = make_principal(container, "org", "fast")
+    stranger = make_principal(container, "org", "stranger")
+    job = submit(container, owner)
+    worker.drain()
+    cases = {
+        "ok": poll_event(job.job_id, owner.api_key, **{"X-Request-Id": "trace-1"}),
+        "no key": poll_event(job.job_id, None),
+        "bad key": poll_event(job.job_id, "sk_not_a_real_key_0000000000000"),
+        "malformed header": {**poll_event(job.job_id, None), "headers": {"Authorization": "Basic abc"}},
+        "someone else's job": poll_event(job.job_id, stranger.api_key),
+        "unknown job": poll_event("job_" + "z" * 32, owner.api_key),
+    }
+    for name, ev in cases.items():
+        fast, slow = both(api_module, ev)
+        assert fast["statusCode"] == slow["statusCode"], name
+        assert json.loads(fast["body"]) == json.loads(slow["body"]), name
+        fast_headers, slow_headers = headers_of(fast), headers_of(slow)
+        for header in ("content-type", "www-authenticate", "ratelimit-limit", "ratelimit-remaining", "retry-after"):
+            assert (header in fast_headers) == (header in slow_headers), (name, header)
+        assert fast_headers["x-request-id"] and (name != "ok" or fast_headers["x-request-id"] == "trace-1")
+    assert json.loads(both(api_module, cases["ok"])[0]["body"])["status"] == "completed"
+    # Expired: gone on both paths.
+    clock.advance(2 * 3600)
+    fast, slow = both(api_module, cases["ok"])
+    assert fast["statusCode"] == slow["statusCode"] == 404 and json.loads(fast["body"]) == json.loads(slow["body"])
+
+
+def test_the_fast_path_honours_the_rate_limit(api_module, container, monkeypatch):
+    from dataclasses import replace
+
+    from docjobs.domain.ratelimit import RateLimit
+
+    owner = make_principal(container, "org", "limited", tier="tiny")
+    monkeypatch.setattr(container, "settings", replace(container.settings, rate_limits={"tiny": RateLimit(2, 60)}))
+    job = submit(container, owner)
+    ev = poll_event(job.job_id, owner.api_key)
+    statuses = [api_module.handler(ev, LambdaContext("ApiFunction", 29)) for _ in range(3)]
+    assert [s["statusCode"] for s in statuses] == [200, 200, 429]
+    limited = headers_of(statuses[-1])
+    assert limited["retry-after"] and limited["ratelimit-remaining"] == "0"
+    assert json.loads(statuses[-1]["body"])["error"]["code"] == "rate_limited"
+
+
+def test_anything_but_a_plain_poll_goes_to_fastapi(api_module):
+    from docjobs.api.fastpath import serve_poll
+
+    assert serve_poll({"httpMethod": "GET", "path": "/v1/jobs/status"}, None) is None  # type: ignore[arg-type]
+    assert serve_poll({"httpMethod": "POST", "path": "/v1/jobs/job_" + "a" * 32}, None) is None  # type: ignore[arg-type]
+    assert serve_poll({"httpMethod": "GET", "path": "/v1/jobs/job_" + "a" * 32 + "/result"}, None) is None  # type: ignore[arg-type]
+    assert serve_poll({"httpMethod": "GET", "path": "/v1/jobs/job_" + "a" * 32, "queryStringParameters": {"x": "1"}}, None) is None  # type: ignore[arg-type]
