@@ -22,7 +22,7 @@ def api_module(handlers):  # noqa: F811 (the fixture imported above)
 
 def both(module, ev):
     fast = module.handler(ev, LambdaContext("ApiFunction", 29))
-    slow = module._asgi(json.loads(json.dumps(ev)), LambdaContext("ApiFunction", 29))
+    slow = module.mangum()(json.loads(json.dumps(ev)), LambdaContext("ApiFunction", 29))
     return fast, slow
 
 

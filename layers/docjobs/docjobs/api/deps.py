@@ -6,11 +6,11 @@ from typing import Annotated
 
 from fastapi import Depends, Header, Path, Request
 
+from docjobs.api.callers import bearer, count_request
 from docjobs.api.models import PROJECT_ID_PATTERN
 from docjobs.bootstrap import Container, get_container
-from docjobs.domain.errors import AuthenticationError, ForbiddenError, InvalidRequestError, RateLimitedError
+from docjobs.domain.errors import ForbiddenError, InvalidRequestError
 from docjobs.services.auth import Principal, key_resolver
-from docjobs.services.ratelimit import rate_limiter
 
 
 # Dependencies are `async def`: FastAPI runs a plain `def` one in a worker thread, which costs more
@@ -21,32 +21,6 @@ async def container() -> Container:
 
 
 ContainerDep = Annotated[Container, Depends(container)]
-
-
-def _bearer(c: Container, authorization: str | None) -> Principal:
-    if authorization is None:
-        return key_resolver.resolve(c, None)
-    scheme, _, token = authorization.partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
-        raise AuthenticationError("Malformed Authorization header: use Authorization: Bearer sk_...")
-    return key_resolver.resolve(c, token.strip())
-
-
-def bearer(c: Container, authorization: str | None) -> Principal:
-    """The caller of an `Authorization: Bearer sk_...` request (also used by api/fastpath.py)."""
-    return _bearer(c, authorization)
-
-
-def count_request(c: Container, caller: Principal, headers_out: dict[str, str]) -> None:
-    """Count the request against the key's rate limit, putting its RateLimit-* headers (also on a
-    429) in `headers_out`."""
-    try:
-        decision = rate_limiter.check(c, caller)
-    except RateLimitedError as refused:
-        headers_out.update(refused.details["decision"].headers())
-        raise
-    if decision is not None:
-        headers_out.update(decision.headers())
 
 
 def _rate_limited(c: Container, request: Request, caller: Principal) -> Principal:
@@ -66,7 +40,7 @@ async def principal(
     request: Request,
     authorization: Annotated[str | None, Header(description="Bearer sk_...")] = None,
 ) -> Principal:
-    return _rate_limited(c, request, _bearer(c, authorization))
+    return _rate_limited(c, request, bearer(c, authorization))
 
 
 PrincipalDep = Annotated[Principal, Depends(principal)]
@@ -88,7 +62,7 @@ async def project_principal(
         if not x_selected_account_id:
             raise InvalidRequestError("The x-selected-account-id header is required with x-api-key.")
     else:
-        caller = _bearer(c, authorization)
+        caller = bearer(c, authorization)
     if x_selected_account_id and x_selected_account_id != caller.owner.id:
         raise ForbiddenError(f"This API key cannot act for account {x_selected_account_id!r}.")
     return _rate_limited(c, request, caller)

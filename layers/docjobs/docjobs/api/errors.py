@@ -9,31 +9,9 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from docjobs.api.error_codes import HTTP_CODES, STATUS_FOR, public_details
 from docjobs.domain import errors as e
 from docjobs.observability import logger
-
-STATUS_FOR: dict[type[e.DocjobsError], int] = {
-    e.AuthenticationError: 401,
-    e.ForbiddenError: 403,
-    e.JobNotFoundError: 404,
-    e.SourceNotFoundError: 404,
-    e.WebhookNotFoundError: 404,
-    e.IndexNotFoundError: 404,
-    e.IndexConflictError: 409,
-    e.IndexTooLargeError: 413,
-    e.JobConflictError: 409,
-    e.JobNotFinishedError: 409,
-    e.IdempotencyConflictError: 409,
-    e.PayloadTooLargeError: 413,
-    e.InvalidRequestError: 422,
-    e.UsageLimitExceededError: 429,
-    e.RateLimitedError: 429,
-    e.ServiceUnavailableError: 503,
-}
-
-HTTP_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
-              405: "method_not_allowed", 409: "conflict", 413: "payload_too_large", 415: "unsupported_media_type",
-              422: "validation_error", 429: "rate_limited", 500: "internal_error", 503: "service_unavailable"}  # fmt: skip
 
 
 def error_response(status: int, code: str, message: str, details: dict[str, Any] | None = None,
@@ -42,11 +20,6 @@ def error_response(status: int, code: str, message: str, details: dict[str, Any]
     if details:
         body["details"] = details
     return JSONResponse({"error": body}, status_code=status, headers=headers)
-
-
-def public_details(details: dict[str, Any]) -> dict[str, Any]:
-    # (A rate limit's headers are added by the middleware, which sees every response.)
-    return {k: v for k, v in details.items() if isinstance(v, (str, int, float, bool, list, type(None)))}
 
 
 async def on_docjobs_error(request: Request, exc: Exception) -> JSONResponse:

@@ -15,8 +15,8 @@ import time
 import uuid
 from typing import Any
 
-from docjobs.api.deps import bearer, count_request
-from docjobs.api.errors import STATUS_FOR, public_details
+from docjobs.api.callers import bearer, count_request
+from docjobs.api.error_codes import STATUS_FOR, public_details
 from docjobs.api.views import job_view
 from docjobs.bootstrap import Container
 from docjobs.domain.errors import DocjobsError
