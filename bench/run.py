@@ -10,6 +10,7 @@
 5. Cold start of each handler in a fresh process against boto3 plus one client (bench/coldstart.py),
    and the warm overhead of a poll through the Lambda handler against a bare Powertools resolver
    (bench/warm.py).
+6. Deployment size of each function with its layers, built for arm64 Python 3.13 (bench/sizes.py).
 Writes Markdown tables to the terminal and JSON to bench/results/latest.json.
 `BENCH_BATCH_SIZES=10,100` runs fewer batch sizes.
 """
@@ -74,15 +75,16 @@ def main() -> int:
     from bench import indexes
 
     index_results = indexes.run()
-    from bench import coldstart, costs, warm
+    from bench import coldstart, costs, sizes, warm
 
     cost_results = costs.run()
     cold_results = coldstart.run()
     warm_results = warm.run()
+    size_results = sizes.run()
     report = {"python": platform.python_version(), "machine": platform.machine(), "runs": RUNS,
               "corpus": {name: len(parse_bytes(d).pages) for name, d in documents.items()}, "results": rows,
               "batches": batches, "indexes": index_results, "costs": cost_results,
-              "cold_start": cold_results, "warm": warm_results}  # fmt: skip
+              "cold_start": cold_results, "warm": warm_results, "sizes": size_results}  # fmt: skip
     out = Path(__file__).parent / "results" / "latest.json"
     out.parent.mkdir(exist_ok=True)
     out.write_text(json.dumps(report, indent=2))
@@ -102,6 +104,7 @@ def main() -> int:
     costs.report(cost_results)
     coldstart.report(cold_results)
     warm.report(warm_results)
+    sizes.report(size_results)
     print(f"\nwritten to {out}")
     return 0
 
