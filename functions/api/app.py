@@ -18,6 +18,7 @@ _asgi: Any = None
 
 
 def mangum() -> Any:
+    """The FastAPI app behind Mangum, made on first use (`.app` is the app: make run serves it)."""
     global _asgi
     if _asgi is None:
         from docjobs.api.app import create_app

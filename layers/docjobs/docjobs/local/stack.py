@@ -117,7 +117,7 @@ class LocalStack:
     def api_app(self) -> Any:
         assert self.stack is not None
         api = next(f for f in self.stack.functions.values() if f.serves_api)
-        return load_function_module(api).app
+        return load_function_module(api).mangum().app  # the very app the Lambda handler serves
 
     def write_state(self, path: Path, api_url: str) -> None:
         assert self.stack is not None
