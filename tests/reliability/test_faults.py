@@ -166,3 +166,105 @@ def test_an_expired_job_is_served_by_no_path_although_its_row_still_exists(conta
     print(f"\nexpiry: {len(paths)} paths and 3 lists, {len(served)} served an expired job, {len(listed)} listed")
     assert served == {} and listed == set()
     assert [(e["error"]["code"], e.get("status")) for e in statuses] == [("job_not_found", None)] * 3
+
+
+def test_every_message_delivered_twice_out_of_order_and_at_once_makes_each_result_once(container, principal, worker, api):
+    """Fault: SQS delivers every work message twice, the copies at the same moment on two workers,
+    the jobs in reverse order. Holds: each job completes once with one result, every delivery
+    succeeds (the late copy finds the job taken or finished and does nothing), and usage counts each
+    job once."""
+    import threading
+
+    from docjobs.local.runtime import LambdaContext, sqs_event
+
+    chats = [submit(container, principal, session_id=f"twice-{i}") for i in range(8)]
+    seed = {"x-api-key": principal.api_key, "x-selected-account-id": principal.owner.id}
+    source = api.post("/v1/projects/p/files", headers=seed, files={"file": ("a.txt", b"Twice delivered text.", "text/plain")}).json()
+    parse = api.post("/v1/projects/p/jobs", headers=seed, json={"operation": "parse", "source_id": source["id"]}).json()["id"]
+    messages = []
+    sqs, queue_url = container.queue.client, container.queue.queue_url
+    while batch := receive(sqs, queue_url):
+        messages += batch
+        for m in batch:
+            sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=m["ReceiptHandle"])
+    assert len(messages) == 9
+    handler, outcomes = worker.poller.handler, []
+    for message in reversed(messages):
+        copies = [{**message, "MessageId": f"{message['MessageId']}-{n}"} for n in (1, 2)]
+        barrier = threading.Barrier(2)
+
+        def deliver(copy):
+            barrier.wait()
+            outcomes.append(handler(sqs_event([copy], "arn:aws:sqs:us-east-1:123456789012:test-WorkQueue"), LambdaContext("WorkerFunction", 120)))
+
+        threads = [threading.Thread(target=deliver, args=(copy,)) for copy in copies]
+        [t.start() for t in threads]
+        [t.join() for t in threads]
+    jobs = [container.jobs.get(j.job_id) for j in chats] + [container.jobs.get(parse)]
+    runs = [len([h for h in (j.history or []) if h.get("step") == "store_result"]) for j in jobs if j.job_type == "parse"]
+    print(f"\nredelivery: {len(messages)} messages delivered twice at once in reverse order, {len(outcomes)} deliveries, "
+          f"{sum(1 for j in jobs if j.status is Status.COMPLETED)} jobs completed once")  # fmt: skip
+    assert all(j.status is Status.COMPLETED and j.result for j in jobs)
+    assert all(o == {"batchItemFailures": []} for o in outcomes)
+    assert runs == [1]  # the parse stored its result once
+    assert usage(container, principal) == len(chats)  # (chat jobs are billed; document operations are not)
+
+
+def test_races_settle_on_exactly_one_outcome_every_time(container, principal, worker):
+    """Fault: two callers at the same instant, many trials: two approvals of one job (with different
+    change sets), and a cancel against the worker finishing. Holds: exactly one wins each time, the
+    job's final state is the winner's, and usage counts only jobs that completed."""
+    import threading
+    import time
+
+    from docjobs.domain.errors import JobConflictError
+    from docjobs.services.chat import approve_changes
+    from docjobs.services.chat_runner import run_chat
+    from docjobs.services.jobs import cancel_job
+
+    def race(*actions):
+        barrier, results = threading.Barrier(len(actions)), [None] * len(actions)
+
+        def go(i, action):
+            barrier.wait()
+            try:
+                results[i] = action()
+            except JobConflictError:
+                results[i] = "conflict"
+
+        threads = [threading.Thread(target=go, args=(i, a)) for i, a in enumerate(actions)]
+        [t.start() for t in threads]
+        [t.join() for t in threads]
+        return results
+
+    trials, approvals_won, cancels_won = 15, 0, 0
+    rng = random.Random(11)
+    for i in range(trials):
+        job = submit(container, principal, session_id=f"race-a{i}", require_approval=True)
+        worker.drain()
+        change = container.jobs.get(job.job_id).metadata["pending_changes"][0]["change_id"]
+        results = race(lambda: approve_changes(container, principal, job.job_id, [change]),
+                       lambda: approve_changes(container, principal, job.job_id, []))  # fmt: skip
+        assert results.count("conflict") == 1, results
+        winner = next(r for r in results if r != "conflict")
+        final = container.jobs.get(job.job_id)
+        assert final.status is Status.COMPLETED and final.result == winner.result
+        approvals_won += 1
+        other = submit(container, principal, session_id=f"race-c{i}")
+        delay = rng.uniform(0, 0.4)  # the cancel lands anywhere from before the run starts to after it ends
+
+        def late_cancel(job_id=other.job_id, delay=delay):
+            time.sleep(delay)
+            return cancel_job(container, principal, job_id)
+
+        cancelled, ran = race(late_cancel, lambda: run_chat(container, other))
+        final = container.jobs.get(other.job_id)
+        if final.status is Status.CANCELLED:
+            cancels_won += 1
+            assert cancelled != "conflict" and final.result is None
+        else:
+            assert final.status is Status.COMPLETED and cancelled == "conflict" and final.result
+    completed = trials + (trials - cancels_won)
+    print(f"\nraces: {trials} double approvals (one winner each), {trials} cancel-vs-finish ({cancels_won} cancels won, "
+          f"{trials - cancels_won} completions won)")  # fmt: skip
+    assert usage(container, principal) == completed  # every cancelled job refunded, exactly
