@@ -93,3 +93,18 @@ def test_anything_but_a_plain_poll_goes_to_fastapi(api_module):
     assert serve_poll({"httpMethod": "POST", "path": "/v1/jobs/job_" + "a" * 32}, None) is None  # type: ignore[arg-type]
     assert serve_poll({"httpMethod": "GET", "path": "/v1/jobs/job_" + "a" * 32 + "/result"}, None) is None  # type: ignore[arg-type]
     assert serve_poll({"httpMethod": "GET", "path": "/v1/jobs/job_" + "a" * 32, "queryStringParameters": {"x": "1"}}, None) is None  # type: ignore[arg-type]
+
+
+def test_an_unexpected_failure_is_the_same_json_500_on_both_paths(api_module, container, monkeypatch):
+    from botocore.exceptions import ClientError
+
+    owner = make_principal(container, "org", "broken")
+    job = submit(container, owner)
+
+    def unavailable(*args, **kwargs):
+        raise ClientError({"Error": {"Code": "InternalServerError", "Message": "down"}}, "GetItem")
+
+    monkeypatch.setattr(container.jobs, "get", unavailable)
+    fast, slow = both(api_module, poll_event(job.job_id, owner.api_key))
+    assert fast["statusCode"] == slow["statusCode"] == 500
+    assert json.loads(fast["body"]) == json.loads(slow["body"]) and "Traceback" not in fast["body"]

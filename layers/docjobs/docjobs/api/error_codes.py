@@ -7,6 +7,8 @@ from typing import Any
 
 from docjobs.domain import errors as e
 
+UNEXPECTED = "Something went wrong on our side; nothing you sent was lost. Please retry."
+
 STATUS_FOR: dict[type[e.DocjobsError], int] = {
     e.AuthenticationError: 401,
     e.ForbiddenError: 403,

@@ -9,7 +9,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from docjobs.api.error_codes import HTTP_CODES, STATUS_FOR, public_details
+from docjobs.api.error_codes import HTTP_CODES, STATUS_FOR, UNEXPECTED, public_details
 from docjobs.domain import errors as e
 from docjobs.observability import logger
 
@@ -55,7 +55,7 @@ async def on_http_error(request: Request, exc: Exception) -> JSONResponse:
 
 async def on_unexpected_error(request: Request, exc: Exception) -> JSONResponse:
     logger.exception("unhandled error", extra={"path": request.url.path})
-    return error_response(500, "internal_error", "Something went wrong on our side; nothing you sent was lost. Please retry.")
+    return error_response(500, "internal_error", UNEXPECTED)
 
 
 def install(app: FastAPI) -> None:

@@ -16,7 +16,7 @@ import uuid
 from typing import Any
 
 from docjobs.api.callers import bearer, count_request
-from docjobs.api.error_codes import STATUS_FOR, public_details
+from docjobs.api.error_codes import STATUS_FOR, UNEXPECTED, public_details
 from docjobs.api.views import job_view
 from docjobs.bootstrap import Container
 from docjobs.domain.errors import DocjobsError
@@ -51,6 +51,10 @@ def serve_poll(event: dict[str, Any], c: Container) -> dict[str, Any] | None:
         body = json.dumps({"error": detail}, separators=(",", ":"), ensure_ascii=False)
         if status == 401:
             headers["www-authenticate"] = "Bearer"
+    except Exception:  # as the app's own handler for the unexpected: a JSON 500, never a stack trace
+        logger.exception("unhandled error", extra={"path": path})
+        status = 500
+        body = json.dumps({"error": {"code": "internal_error", "message": UNEXPECTED}}, separators=(",", ":"))
     logger.info("request", extra={"method": "GET", "path": path, "status": status, "fast_path": True,
                                   "duration_ms": round((time.perf_counter() - started) * 1000, 2)})  # fmt: skip
     return {"statusCode": status, "headers": {**headers, "content-length": str(len(body.encode()))}, "multiValueHeaders": {},
