@@ -7,7 +7,8 @@ from docjobs.local.process import LocalStackProcess
 
 from tests.conftest import ROOT
 
-KEYS = ["sk_e2e_first_org_key_0000000001", "sk_e2e_other_org_key_0000000002"]
+# The third key is the load test's own, so that its 429s never reach the other tests.
+KEYS = ["sk_e2e_first_org_key_0000000001", "sk_e2e_other_org_key_0000000002", "sk_e2e_load_test_key_0000000003"]
 
 
 class RunningStack(LocalStackProcess):
