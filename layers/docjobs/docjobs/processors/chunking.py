@@ -48,29 +48,39 @@ def chunk_blocks(
 
 def _units(blocks: list[Block], max_tokens: int) -> list[_Unit]:
     """Sentences (a heading, a table or code whole), so that chunks end at sentence boundaries and
-    overlap by whole sentences; a sentence longer than a chunk is cut by words."""
+    overlap by whole sentences; a sentence longer than a chunk is cut by words. Each piece's tokens
+    are counted once (counting is most of chunking's time)."""
     units: list[_Unit] = []
     for index, block in enumerate(blocks):
         path = tuple(block.heading_path + ([block.text] if block.type == "heading" else []))
-        whole = block.type in ("heading", "table", "code")
-        pieces = [block.text] if whole and count_tokens(block.text) <= max_tokens else _split_long(block.text, max_tokens)
-        for piece in pieces:
-            units.append(_Unit(piece, block.page, path, f"b_{index}", count_tokens(piece), block.type == "heading"))
+        pieces: list[tuple[str, int]] | None = None
+        if block.type in ("heading", "table", "code"):
+            whole = count_tokens(block.text)
+            pieces = [(block.text, whole)] if whole <= max_tokens else None
+        for piece, tokens in pieces or _split_long(block.text, max_tokens):
+            units.append(_Unit(piece, block.page, path, f"b_{index}", tokens, block.type == "heading"))
     return units
 
 
-def _split_long(text: str, max_tokens: int) -> list[str]:
-    pieces: list[str] = []
+def _split_long(text: str, max_tokens: int) -> list[tuple[str, int]]:
+    """(sentence, its tokens); a sentence longer than `max_tokens` is cut by words."""
+    pieces: list[tuple[str, int]] = []
     for sentence in sentences(text) or [text]:
+        tokens = count_tokens(sentence)
+        if tokens <= max_tokens:
+            pieces.append((sentence, tokens))
+            continue
         words = sentence.split()
         while count_tokens(" ".join(words)) > max_tokens and len(words) > 1:  # one enormous "sentence"
             take = max(1, len(words) // 2)
             while take > 1 and count_tokens(" ".join(words[:take])) > max_tokens:
                 take //= 2
-            pieces.append(" ".join(words[:take]))
+            piece = " ".join(words[:take])
+            pieces.append((piece, count_tokens(piece)))
             words = words[take:]
         if words:
-            pieces.append(" ".join(words))
+            rest = " ".join(words)
+            pieces.append((rest, count_tokens(rest)))
     return pieces
 
 
