@@ -12,6 +12,7 @@
    (bench/warm.py).
 6. Deployment size of each function with its layers, built for arm64 Python 3.13 (bench/sizes.py).
 7. On the local stack: a small chat job's submit-to-completed latency, and 500 jobs at once (bench/latency.py).
+8. Peak memory of the structured parse of a 300-page PDF against pypdf's text extraction (bench/memory.py).
 Writes Markdown tables to the terminal and JSON to bench/results/latest.json.
 `BENCH_BATCH_SIZES=10,100` runs fewer batch sizes.
 """
@@ -76,18 +77,19 @@ def main() -> int:
     from bench import indexes
 
     index_results = indexes.run()
-    from bench import coldstart, costs, latency, sizes, warm
+    from bench import coldstart, costs, latency, memory, sizes, warm
 
     cost_results = costs.run()
     cold_results = coldstart.run()
     warm_results = warm.run()
     size_results = sizes.run()
     latency_results = latency.run()
+    memory_results = memory.run()
     report = {"python": platform.python_version(), "machine": platform.machine(), "runs": RUNS,
               "corpus": {name: len(parse_bytes(d).pages) for name, d in documents.items()}, "results": rows,
               "batches": batches, "indexes": index_results, "costs": cost_results,
               "cold_start": cold_results, "warm": warm_results, "sizes": size_results,
-              "local_stack": latency_results}  # fmt: skip
+              "local_stack": latency_results, "memory": memory_results}  # fmt: skip
     out = Path(__file__).parent / "results" / "latest.json"
     out.parent.mkdir(exist_ok=True)
     out.write_text(json.dumps(report, indent=2))
@@ -109,6 +111,7 @@ def main() -> int:
     warm.report(warm_results)
     sizes.report(size_results)
     latency.report(latency_results)
+    memory.report(memory_results)
     print(f"\nwritten to {out}")
     return 0
 
