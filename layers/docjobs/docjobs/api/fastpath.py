@@ -22,7 +22,7 @@ from docjobs.bootstrap import Container
 from docjobs.domain.errors import DocjobsError
 from docjobs.observability import logger
 from docjobs.services.jobs import get_owned_job
-from docjobs.services.operations import result_url
+from docjobs.services.results import result_url
 
 POLL = re.compile(r"/v1/jobs/(?P<job_id>job_[a-z0-9]{32})")
 

@@ -27,7 +27,6 @@ from docjobs.services.sources import get_source
 from docjobs.services.webhooks import require_safe_target
 
 INLINE_RESULT_BYTES = 256 * 1024  # larger results go to S3 (an item holds at most 400 KB)
-RESULT_URL_SECONDS = 900
 
 
 def submit_operation(
@@ -129,12 +128,6 @@ def get_project_job(c: Container, principal: Principal, project_id: str, job_id:
     if job.project_id != project_id:
         raise JobNotFoundError(f"Job {job_id} not found in project {project_id!r}.")
     return job
-
-
-def result_url(c: Container, job: Job) -> str | None:
-    """A fresh short-lived link to the whole result, when it lives in S3."""
-    key = (job.result or {}).get("result_key")
-    return c.blobs.presign_get(key, RESULT_URL_SECONDS) if key else None
 
 
 # -- run (the worker) -----------------------------------------------------------------------------

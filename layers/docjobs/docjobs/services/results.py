@@ -13,6 +13,16 @@ from docjobs.domain.statuses import chat_api_status
 from docjobs.services.auth import Principal
 from docjobs.services.jobs import get_owned_job
 
+RESULT_URL_SECONDS = 900
+
+
+def result_url(c: Container, job: Job) -> str | None:
+    """A fresh short-lived link to the whole result, when it lives in S3 (kept here, not with the
+    operations, so that serving a poll does not import them)."""
+    key = (job.result or {}).get("result_key")
+    return c.blobs.presign_get(key, RESULT_URL_SECONDS) if key else None
+
+
 MAX_STATUS_IDS = 100
 FINISHED_WITH_RESULT = (Status.COMPLETED, Status.PARTIALLY_COMPLETED)
 

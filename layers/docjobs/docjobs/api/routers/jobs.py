@@ -16,8 +16,7 @@ from docjobs.domain.clock import parse_instant
 from docjobs.domain.statuses import parse_status_filter
 from docjobs.services.chat import approve_changes
 from docjobs.services.jobs import cancel_job, get_owned_job, list_jobs
-from docjobs.services.operations import result_url
-from docjobs.services.results import get_result, status_of_many, summarize
+from docjobs.services.results import get_result, result_url, status_of_many, summarize
 
 router = APIRouter(prefix="/v1/jobs", tags=["jobs"])
 

@@ -29,7 +29,8 @@ from docjobs.domain.statuses import parse_status_filter
 from docjobs.services.batches import list_children, retry_failed, submit_batch
 from docjobs.services.indexes import delete_index, get_index, list_indexes
 from docjobs.services.jobs import cancel_job
-from docjobs.services.operations import get_project_job, result_url, submit_operation
+from docjobs.services.operations import get_project_job, submit_operation
+from docjobs.services.results import result_url
 from docjobs.services.sources import add_source, complete_upload, get_source, start_upload
 
 router = APIRouter(prefix="/v1/projects/{project_id}", tags=["projects"])
