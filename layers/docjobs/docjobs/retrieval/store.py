@@ -14,6 +14,7 @@ import json
 import math
 import zipfile
 from collections import Counter
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -77,10 +78,12 @@ def _csc(n_terms: int, row_indptr: np.ndarray, row_terms: np.ndarray, row_tf: np
 
 
 class IndexSnapshot:
-    def __init__(self, arrays: dict[str, np.ndarray], vocab: list[str], groups: list[str], embedding_model: str) -> None:
+    def __init__(self, arrays: dict[str, np.ndarray], vocab: list[str], groups: list[str], embedding_model: str,
+                 items: dict[str, int] | None = None) -> None:  # fmt: skip
         self.a = arrays
         self.vocab = vocab
         self.groups = groups
+        self.items = items or {}  # vector_store item id -> row
         self.embedding_model = embedding_model
         self.vectors = arrays["vectors"].astype(np.float32)  # BLAS has no float16 matmul
         self.lengths = arrays["lengths"].astype(np.float32)
@@ -123,13 +126,13 @@ class IndexSnapshot:
         return {g: int(n) for g, n in zip(self.groups, counts, strict=True) if n}
 
     def item_ids(self) -> dict[str, int]:
-        """vector_store items' ids -> row (decodes every citation: writers only)."""
-        return {item: row for row in range(self.size) if (item := self.citation(row).get("item_id"))}
+        """vector_store items' ids -> row."""
+        return self.items
 
     # -- change -------------------------------------------------------------------------------
 
-    def changed(self, *, drop_groups: set[str] = frozenset(), drop_rows: set[int] = frozenset(),  # type: ignore[assignment]
-                add: list[NewChunk] = (), vectors: np.ndarray | None = None) -> IndexSnapshot:  # type: ignore[assignment]  # fmt: skip
+    def changed(self, *, drop_groups: Collection[str] = (), drop_rows: Collection[int] = (), add: Sequence[NewChunk] = (),
+                vectors: np.ndarray | None = None) -> IndexSnapshot:  # fmt: skip
         """A new snapshot without the rows of `drop_groups` and `drop_rows`, with `add` appended
         (their embeddings in `vectors`). The arrays of kept rows are copied, never recomputed."""
         add = list(add)
@@ -140,6 +143,9 @@ class IndexSnapshot:
         if drop_rows:
             keep[np.fromiter(drop_rows, dtype=np.int64)] = False
         kept = np.flatnonzero(keep)
+        new_row = np.cumsum(keep) - 1  # a kept row's position in the new snapshot
+        items = {item: int(new_row[row]) for item, row in self.items.items() if keep[row]}
+        items.update({c.item_id: len(kept) + i for i, c in enumerate(add) if c.item_id})
 
         # Terms: kept rows' postings, then the new chunks' counts under a vocabulary that grows.
         row_len = np.diff(self.a["row_indptr"])
@@ -196,12 +202,13 @@ class IndexSnapshot:
                   "row_indptr": row_indptr, "row_terms": row_terms, "row_tf": row_tf, "term_indptr": term_indptr,
                   "term_rows": term_rows, "term_tf": term_tf, "text_blob": text_blob, "text_offsets": text_offsets,
                   "meta_blob": meta_blob, "meta_offsets": meta_offsets}  # fmt: skip
-        return IndexSnapshot(arrays, vocab, groups, self.embedding_model)
+        return IndexSnapshot(arrays, vocab, groups, self.embedding_model, items)
 
     # -- storage ------------------------------------------------------------------------------
 
     def to_bytes(self) -> bytes:
-        header = {"format": FORMAT, "embedding_model": self.embedding_model, "vocab": self.vocab, "groups": self.groups}
+        header = {"format": FORMAT, "embedding_model": self.embedding_model, "vocab": self.vocab, "groups": self.groups,
+                  "items": self.items}  # fmt: skip
         out = io.BytesIO()
         np.savez(out, header=np.frombuffer(json.dumps(header).encode(), dtype=np.uint8), **self.a)
         return out.getvalue()
@@ -216,7 +223,7 @@ class IndexSnapshot:
             raise ValueError(f"unreadable index snapshot: {error}") from None
         if header.get("format") != FORMAT:
             raise ValueError(f"unknown index snapshot format {header.get('format')!r}")
-        return cls(arrays, header["vocab"], header["groups"], header["embedding_model"])
+        return cls(arrays, header["vocab"], header["groups"], header["embedding_model"], header.get("items"))
 
     # -- search -------------------------------------------------------------------------------
 

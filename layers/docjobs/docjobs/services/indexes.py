@@ -4,6 +4,7 @@ itself runs in the index function (services/indexing.py); nothing here imports n
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -92,8 +93,6 @@ def _require_sources(c: Container, principal: Principal, project_id: str, source
 
 def _items_request(c: Container, job_id: str, options: dict[str, Any]) -> dict[str, Any]:
     """vector_store's items stay in the job's request when small, else in S3 beside it."""
-    import json
-
     encoded = json.dumps(options["items"], separators=(",", ":"))
     if len(encoded) <= INLINE_ITEMS_BYTES:
         return {}

@@ -293,7 +293,7 @@ def _commit(c: Container, job: Job, name: str, change: _Change, vectors: Any,
             embedder: Embedder) -> tuple[IndexManifest, IndexSnapshot, int]:  # fmt: skip
     for attempt in range(1, COMMIT_ATTEMPTS + 1):
         manifest, snapshot = current_snapshot(c, job, name, embedder)
-        drop_rows = {row for item, row in snapshot.item_ids().items() if item in change.drop_items} if change.drop_items else set()
+        drop_rows = {row for item, row in snapshot.item_ids().items() if item in change.drop_items}
         changed = snapshot.changed(drop_groups=change.drop_groups, drop_rows=drop_rows, add=change.chunks, vectors=vectors)
         sources = {sid: s for sid, s in manifest.sources.items() if sid not in change.drop_groups} | change.sources
         if refusal := check_size(changed.size, len(sources)):
