@@ -79,11 +79,11 @@ def environment() -> Any:
     import boto3
     from docjobs.bootstrap import build_container
     from docjobs.config import Settings
-    from docjobs.local.emulator import make_dynamodb_atomic
+    from docjobs.local.emulator import prepare_emulator
     from docjobs.local.provision import provision
     from moto import mock_aws
 
-    make_dynamodb_atomic()
+    prepare_emulator()
     mock = mock_aws()
     mock.start()
     names = ("dynamodb", "dynamodbstreams", "sqs", "s3", "stepfunctions", "events", "ses")

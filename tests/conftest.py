@@ -54,11 +54,11 @@ def clock() -> FakeClock:
 def stack():
     """The resources of template.yaml, created on in-process moto by the local stack's provisioner."""
     import boto3
-    from docjobs.local.emulator import make_dynamodb_atomic
+    from docjobs.local.emulator import prepare_emulator
     from docjobs.local.provision import provision
     from moto import mock_aws
 
-    make_dynamodb_atomic()
+    prepare_emulator()
     with mock_aws(config={"stepfunctions": {"execute_state_machine": True}}):
         names = ("dynamodb", "dynamodbstreams", "sqs", "s3", "stepfunctions", "events", "ses")
         clients = {name: boto3.client(name, region_name="us-east-1") for name in names}

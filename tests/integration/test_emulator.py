@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import boto3
 import pytest
 from botocore.exceptions import ClientError
@@ -46,3 +48,113 @@ def test_a_transaction_never_copies_a_whole_table(stack, monkeypatch):
         {"Put": {"TableName": table, "Item": {"pk": {"S": "t"}, "sk": {"S": "x"}}}},
     ])  # fmt: skip
     assert "Table" not in copied
+
+
+def _compare_with_motos_serializer(monkeypatch) -> list[str]:  # type: ignore[no-untyped-def]
+    """Answer with the emulator's direct encoding, asserting each answer equals moto's own."""
+    from docjobs.local.emulator import serialize_items_directly
+    from moto.core.responses import BaseResponse
+    from moto.dynamodb.responses import DynamoHandler
+    from moto.dynamodbstreams.responses import DynamoDBStreamsHandler
+
+    serialize_items_directly()
+    compared: list[str] = []
+    for handler in (DynamoHandler, DynamoDBStreamsHandler):
+
+        def both(self, action_result, direct=handler.serialized):  # type: ignore[no-untyped-def]
+            theirs = BaseResponse.serialized(self, action_result)
+            ours = direct(self, action_result)
+            if ours[2] is not theirs[2]:
+                assert (ours[0], json.loads(ours[2])) == (theirs[0], json.loads(theirs[2])), self._get_action()
+                assert ours[1]["Content-Type"] == theirs[1]["Content-Type"]
+                compared.append(self._get_action())
+            return ours
+
+        monkeypatch.setattr(handler, "serialized", both)
+    return compared
+
+
+ITEM = {"pk": {"S": "a"}, "sk": {"S": "1"}, "n": {"N": "1.50"}, "b": {"B": b"\x00\xffbin"}, "bs": {"BS": [b"a"]},
+        "ss": {"SS": ["a", "b"]}, "ns": {"NS": ["1", "2"]}, "l": {"L": [{"S": "x"}, {"M": {"q": {"NULL": True}}}]},
+        "t": {"BOOL": False}, "u": {"S": "é\u2028<script>&\U0001f600"}}  # fmt: skip
+
+
+def test_items_encoded_directly_are_what_motos_own_serializer_gives(stack, monkeypatch):
+    """The emulator JSON-encodes DynamoDB item results itself (moto's shape-walking serializer was
+    most of a call's cost): every response of every item operation, binary, sets, nesting,
+    unicode, failed conditions and moto's own bookkeeping keys included, must equal moto's."""
+    compared = _compare_with_motos_serializer(monkeypatch)
+    client = boto3.client("dynamodb", region_name="us-east-1")
+    table = stack.environment["ACCOUNTS_TABLE"]
+    key = {"pk": {"S": "a"}, "sk": {"S": "1"}}
+    client.put_item(TableName=table, Item=ITEM, ReturnConsumedCapacity="TOTAL")
+    client.put_item(TableName=table, Item=ITEM, ReturnValues="ALL_OLD")
+    assert client.get_item(TableName=table, Key=key)["Item"]["b"] == {"B": b"\x00\xffbin"}
+    client.get_item(TableName=table, Key={"pk": {"S": "none"}, "sk": {"S": "1"}}, ReturnConsumedCapacity="TOTAL")
+    client.update_item(TableName=table, Key=key, UpdateExpression="SET n = n + :one",
+                       ExpressionAttributeValues={":one": {"N": "1"}}, ReturnValues="ALL_NEW")  # fmt: skip
+    with pytest.raises(ClientError):
+        client.update_item(TableName=table, Key=key, UpdateExpression="SET n = :one", ConditionExpression="attribute_not_exists(pk)",
+                           ExpressionAttributeValues={":one": {"N": "1"}}, ReturnValuesOnConditionCheckFailure="ALL_OLD")  # fmt: skip
+    client.query(TableName=table, KeyConditionExpression="pk = :p", ExpressionAttributeValues={":p": {"S": "a"}}, Limit=1)
+    client.scan(TableName=table)
+    client.batch_get_item(RequestItems={table: {"Keys": [key]}})
+    client.batch_write_item(RequestItems={table: [{"PutRequest": {"Item": {"pk": {"S": "c"}, "sk": {"S": "1"}}}}]})
+    client.transact_write_items(TransactItems=[{"Put": {"TableName": table, "Item": {"pk": {"S": "d"}, "sk": {"S": "1"}}}}])
+    client.transact_get_items(TransactItems=[{"Get": {"TableName": table, "Key": key}}])
+    client.delete_item(TableName=table, Key={"pk": {"S": "c"}, "sk": {"S": "1"}}, ReturnValues="ALL_OLD")
+    assert {"GetItem", "PutItem", "UpdateItem", "DeleteItem", "Query", "Scan", "BatchGetItem", "BatchWriteItem",
+            "TransactWriteItems", "TransactGetItems"} <= set(compared)  # fmt: skip
+
+
+def test_stream_records_encoded_directly_are_what_motos_own_serializer_gives(monkeypatch):
+    """The same for DynamoDB stream records (times included), on the emulator's server, as the
+    local stack's stream poller reads them (moto's in-process mode has no streams endpoint)."""
+    from docjobs.local.stack import free_port
+    from moto.server import ThreadedMotoServer
+
+    compared = _compare_with_motos_serializer(monkeypatch)
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=free_port(), verbose=False)
+    server.start()
+    try:
+        endpoint = "http://{}:{}".format(*server.get_host_and_port())
+        options = {"region_name": "us-east-1", "endpoint_url": endpoint, "aws_access_key_id": "k", "aws_secret_access_key": "s"}
+        client, streams = boto3.client("dynamodb", **options), boto3.client("dynamodbstreams", **options)
+        client.create_table(TableName="streamed", BillingMode="PAY_PER_REQUEST",
+                            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
+                            AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}, {"AttributeName": "sk", "AttributeType": "S"}],
+                            StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"})  # fmt: skip
+        client.put_item(TableName="streamed", Item=ITEM)
+        client.update_item(TableName="streamed", Key={"pk": ITEM["pk"], "sk": ITEM["sk"]}, UpdateExpression="REMOVE b")
+        stream_arn = client.describe_table(TableName="streamed")["Table"]["LatestStreamArn"]
+        shard = streams.describe_stream(StreamArn=stream_arn)["StreamDescription"]["Shards"][0]["ShardId"]
+        iterator = streams.get_shard_iterator(StreamArn=stream_arn, ShardId=shard, ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
+        records = streams.get_records(ShardIterator=iterator)["Records"]
+    finally:
+        server.stop()
+    assert [r["eventName"] for r in records] == ["INSERT", "MODIFY"]
+    assert records[1]["dynamodb"]["OldImage"]["b"] == {"B": b"\x00\xffbin"} and "b" not in records[1]["dynamodb"]["NewImage"]
+    assert records[0]["dynamodb"]["ApproximateCreationDateTime"].year >= 2024
+    assert "GetRecords" in compared
+
+
+def test_an_update_expression_parsed_once_still_updates_each_item_on_its_own(stack):
+    """The emulator parses each distinct update expression once and hands every call a private
+    tree: the same text used again, on new and existing items, gives each its own result, and a
+    malformed expression is refused every time."""
+    client = boto3.client("dynamodb", region_name="us-east-1")
+    table = stack.environment["ACCOUNTS_TABLE"]
+    expression = "SET n = if_not_exists(n, :zero) + :step, #h = list_append(if_not_exists(#h, :empty), :entry) REMOVE gone"
+    for name, step in (("a", "1"), ("b", "5"), ("a", "2")):
+        client.update_item(TableName=table, Key={"pk": {"S": name}, "sk": {"S": "x"}}, UpdateExpression=expression,
+                           ExpressionAttributeNames={"#h": "history"},
+                           ExpressionAttributeValues={":zero": {"N": "0"}, ":step": {"N": step}, ":empty": {"L": []},
+                                                      ":entry": {"L": [{"S": f"{name}{step}"}]}})  # fmt: skip
+    a = client.get_item(TableName=table, Key={"pk": {"S": "a"}, "sk": {"S": "x"}})["Item"]
+    b = client.get_item(TableName=table, Key={"pk": {"S": "b"}, "sk": {"S": "x"}})["Item"]
+    assert a["n"] == {"N": "3"} and a["history"] == {"L": [{"S": "a1"}, {"S": "a2"}]}
+    assert b["n"] == {"N": "5"} and b["history"] == {"L": [{"S": "b5"}]}
+    for _ in range(2):
+        with pytest.raises(ClientError) as raised:
+            client.update_item(TableName=table, Key={"pk": {"S": "a"}, "sk": {"S": "x"}}, UpdateExpression="SET n = = 1")
+        assert raised.value.response["Error"]["Code"] == "ValidationException"

@@ -8,13 +8,22 @@
    transaction costs time in proportion to everything stored: a batch whose children each commit
    one slowed to a crawl. Here a transaction snapshots only the items it touches, and puts those
    back if it is cancelled; what it costs then depends on the transaction, as in DynamoDB.
+3. Per-call cost. moto answers DynamoDB item operations by walking botocore's shape model for
+   every attribute of every item (most of a GetItem's time), and its server finds the service of
+   each request by listing its own package directory. Items are JSON-encoded directly (the same
+   bytes; a test holds the two equal) and the service is looked up once per host, so that the
+   local stack's pace is set by docjobs, not by the emulator's bookkeeping.
 """
 
 from __future__ import annotations
 
+import base64
+import calendar
 import copy
+import datetime
 import functools
 import json
+import pickle
 import threading
 from pathlib import Path
 from typing import Any
@@ -83,6 +92,14 @@ def _item_level_transactions(original: Any) -> Any:
     return transact_write_items
 
 
+def prepare_emulator() -> None:
+    """Every fix below, applied once per process (the local stack, the tests, the benchmarks)."""
+    make_dynamodb_atomic()
+    serialize_items_directly()
+    parse_update_expressions_once()
+    make_dispatch_cheap()
+
+
 def keep_outbox(directory: Path) -> None:
     """Write every e-mail the emulator's SES "sends" to `directory` as JSON, so that a developer
     (or a test) can read it back: the local stand-in for an inbox."""
@@ -106,6 +123,131 @@ def keep_outbox(directory: Path) -> None:
 
     send_email._docjobs_outbox = True  # type: ignore[attr-defined]
     SESBackend.send_email = send_email  # type: ignore[method-assign]
+
+
+def make_dispatch_cheap() -> None:
+    """moto's server finds the service of every request by listing its own package directory
+    (hundreds of stat calls) and trying every service's URL patterns; the answer for a host never
+    changes, so it is worked out once per host."""
+    import moto.backends as backends
+    from moto.moto_server.werkzeug_app import DomainDispatcherApplication
+
+    if getattr(backends.list_of_moto_modules, "_docjobs_cached", False):
+        return
+    modules = tuple(backends.list_of_moto_modules())
+
+    def list_of_moto_modules() -> tuple[str, ...]:
+        return modules
+
+    list_of_moto_modules._docjobs_cached = True  # type: ignore[attr-defined]
+    backends.list_of_moto_modules = list_of_moto_modules  # type: ignore[assignment]
+    find = DomainDispatcherApplication.get_backend_for_host
+    found: dict[Any, Any] = {}
+
+    @functools.wraps(find)
+    def get_backend_for_host(self: Any, host: str | None) -> Any:
+        if host not in found:
+            found[host] = find(self, host)
+        return found[host]
+
+    DomainDispatcherApplication.get_backend_for_host = get_backend_for_host  # type: ignore[method-assign]
+
+
+# Operations whose results moto already holds in wire form (strings, numbers as strings, lists and
+# maps): JSON-encoding them directly gives the bytes its shape-walking serializer gives, at a
+# fraction of the cost. By service: its response handler, and the operations.
+_WIRE_FORM_OPERATIONS = {
+    "dynamodb": ("moto.dynamodb.responses.DynamoHandler", frozenset({
+        "GetItem", "PutItem", "UpdateItem", "DeleteItem", "Query", "Scan", "BatchGetItem", "BatchWriteItem",
+        "TransactGetItems", "TransactWriteItems"})),
+    "dynamodbstreams": ("moto.dynamodbstreams.responses.DynamoDBStreamsHandler", frozenset({"GetRecords"})),
+}  # fmt: skip
+
+
+@functools.cache
+def _output_members(service: str, action: str) -> frozenset[str]:
+    """What the operation's response may hold: moto keeps some bookkeeping beside it."""
+    from moto.core.utils import get_service_model
+
+    return frozenset(get_service_model(service).operation_model(action).output_shape.members)
+
+
+def _wire_value(value: Any) -> Any:
+    if isinstance(value, bytes):  # B and BS attributes: base64 on the wire
+        return base64.b64encode(value).decode()
+    if isinstance(value, datetime.datetime):  # stream records' creation times: epoch seconds, to the ms
+        seconds = calendar.timegm(value.timetuple())
+        return seconds + (value.microsecond // 1000) / 1000.0 if value.microsecond else seconds
+    raise TypeError(type(value).__name__)
+
+
+def serialize_items_directly() -> None:
+    import importlib
+
+    from moto.core.responses import ActionResult
+
+    for service, (handler_path, operations) in _WIRE_FORM_OPERATIONS.items():
+        module, _, name = handler_path.rpartition(".")
+        handler = getattr(importlib.import_module(module), name)
+        if getattr(handler.serialized, "_docjobs_direct", False):
+            continue
+        handler.serialized = _direct_serializer(handler.serialized, service, operations, ActionResult)
+
+
+def _direct_serializer(original: Any, service: str, operations: frozenset[str], plain_result: type) -> Any:
+    @functools.wraps(original)
+    def serialized(self: Any, action_result: Any) -> Any:
+        result, action = action_result.result, self._get_action()
+        if isinstance(action_result, plain_result) and type(action_result).execute_result is plain_result.execute_result \
+                and isinstance(result, dict) and action in operations:  # fmt: skip
+            members = _output_members(service, action)
+            try:
+                body = json.dumps({k: v for k, v in result.items() if k in members}, separators=(",", ":"), default=_wire_value)
+            except TypeError:  # something not in wire form after all: moto's own serializer
+                return original(self, action_result)
+            return 200, {"Content-Type": "application/x-amz-json-1.0", **self.response_headers}, body
+        return original(self, action_result)
+
+    serialized._docjobs_direct = True  # type: ignore[attr-defined]
+    return serialized
+
+
+def parse_update_expressions_once() -> None:
+    """moto parses an update expression up to three times a call and validates it on a deep copy
+    of its syntax tree; both cost more than the rest of the update. Each distinct expression text
+    is parsed once and every later tree, copies included, is unpickled from it (six times cheaper
+    than either); trees stay private to each call, as moto's validators change them."""
+    import moto.dynamodb.parsing.validators as validators
+    from moto.dynamodb.parsing.expressions import UpdateExpressionParser
+
+    if getattr(validators.deepcopy, "_docjobs_unpickled", False):
+        return
+    parse = UpdateExpressionParser.make.__func__  # type: ignore[attr-defined]
+
+    @functools.lru_cache(maxsize=4096)
+    def pickled_tree(expression: str) -> bytes | None:
+        tree = parse(UpdateExpressionParser, expression)  # a malformed expression raises moto's own error
+        try:
+            return pickle.dumps(tree)
+        except (pickle.PicklingError, TypeError, AttributeError):
+            return None
+
+    def tree_of(expression: str) -> Any:
+        pickled = pickled_tree(expression)
+        tree = pickle.loads(pickled) if pickled is not None else parse(UpdateExpressionParser, expression)
+        tree._docjobs_expression = expression
+        return tree
+
+    def make(cls: Any, expression: str) -> Any:
+        return tree_of(expression)
+
+    def deepcopy(value: Any, memo: Any = None) -> Any:
+        expression = getattr(value, "_docjobs_expression", None)
+        return tree_of(expression) if expression is not None else copy.deepcopy(value, memo)
+
+    deepcopy._docjobs_unpickled = True  # type: ignore[attr-defined]
+    UpdateExpressionParser.make = classmethod(make)  # type: ignore[method-assign,assignment]
+    validators.deepcopy = deepcopy  # type: ignore[assignment]
 
 
 def make_dynamodb_atomic() -> None:

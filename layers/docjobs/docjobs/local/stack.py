@@ -51,9 +51,9 @@ class LocalStack:
     def start(self) -> Stack:
         from moto.server import ThreadedMotoServer
 
-        from docjobs.local.emulator import keep_outbox, make_dynamodb_atomic
+        from docjobs.local.emulator import keep_outbox, prepare_emulator
 
-        make_dynamodb_atomic()
+        prepare_emulator()
         keep_outbox(self.template.parent / ".docjobs" / "outbox")
         logging.getLogger("werkzeug").setLevel(logging.ERROR)
         self.emulator_port = self.emulator_port or free_port()
