@@ -118,3 +118,33 @@ def test_the_webhook_handler_serves_its_sample_event(stack, container, monkeypat
     monkeypatch.setattr(sys.modules[webhook_handler.__module__], "get_container", lambda: container)
     report = webhook_handler(event("webhooks__sqs_delivery"), LambdaContext("WebhookFunction", 60))
     assert report == {"batchItemFailures": [{"itemIdentifier": "poison-1"}]}
+
+
+def test_the_events_handler_reads_an_owners_webhook_endpoints_once_per_batch(stack, container, monkeypatch):
+    """A batch of stream records (a job makes several in a row) reads each owner's endpoints with
+    one Query, not one per record, and still queues a delivery for every record."""
+    import secrets
+
+    from docjobs.adapters.webhooks_table import Endpoint
+    from docjobs.domain.webhooks import EVENT_TYPES, new_secret
+
+    owner = Owner("org", "example")
+    container.webhooks.put_endpoint(Endpoint(webhook_id="wh_" + secrets.token_hex(12), owner=owner, url="https://hooks.example.com/in",
+                                             event_types=list(EVENT_TYPES), secret=new_secret(),
+                                             created_at="2026-11-23T09:00:00.000Z"))  # fmt: skip
+    sample = event("events__job_changed")["Records"][0]
+    records = []
+    for n, job in enumerate(("a" * 32, "b" * 32, "c" * 32)):
+        record = json.loads(json.dumps(sample).replace("a" * 32, job))
+        record["eventID"], record["dynamodb"]["SequenceNumber"] = f"e{n}", str(1100000000017454423010 + n)
+        records.append(record)
+    reads = []
+    list_endpoints = container.webhooks.list_endpoints
+    monkeypatch.setattr(container.webhooks, "list_endpoints", lambda o: reads.append(o) or list_endpoints(o))
+    events_handler = load_handler(stack.functions["EventsFunction"])
+    monkeypatch.setattr(sys.modules[events_handler.__module__], "get_container", lambda: container)
+    assert events_handler({"Records": records}, LambdaContext("EventsFunction", 60)) == {"batchItemFailures": []}
+    assert reads == [owner]
+    queue = container.webhook_queue
+    queued = queue.client.get_queue_attributes(QueueUrl=queue.queue_url, AttributeNames=["ApproximateNumberOfMessages"])
+    assert queued["Attributes"]["ApproximateNumberOfMessages"] == "3"

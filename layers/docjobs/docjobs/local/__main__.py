@@ -17,7 +17,6 @@ STATE_FILE = Path(".docjobs/local.json")
 
 
 def main() -> int:
-    if os.environ.get("SWI"): sys.setswitchinterval(float(os.environ["SWI"]))
     import uvicorn
 
     from docjobs.bootstrap import get_container

@@ -3,23 +3,28 @@ made the change): the job's event log, "Job Status Changed" on EventBridge, webh
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from docjobs.adapters.events_table import EVENT_RETENTION_SECONDS
+from docjobs.adapters.webhooks_table import Endpoint
 from docjobs.bootstrap import Container
 from docjobs.domain.events import event_from_change, is_final, status_changed_detail
+from docjobs.domain.jobs import Owner
 from docjobs.services.webhooks import fan_out
 
 
-def record_change(c: Container, old: dict[str, Any] | None, new: dict[str, Any] | None) -> dict[str, Any] | None:
+def record_change(c: Container, old: dict[str, Any] | None, new: dict[str, Any] | None,
+                  endpoints: Callable[[Owner], list[Endpoint]] | None = None) -> dict[str, Any] | None:  # fmt: skip
     """Log the event a change makes (idempotently: a redelivered record rewrites the same event)
-    and announce it. Returns the event, if the change made one."""
+    and announce it. Returns the event, if the change made one. `endpoints` reads an owner's
+    webhook endpoints (once per batch of records, say); by default, each record reads them."""
     event = event_from_change(old, new)
     if event is None or new is None:
         return None
     expires_at = int(new.get("expires_at") or c.now() + EVENT_RETENTION_SECONDS)
     c.events.put(event, max(expires_at, int(c.now()) + 3600))
-    fan_out(c, event, new)
+    fan_out(c, event, new, endpoints)
     if event["type"] == "status":
         c.bus.publish("Job Status Changed", status_changed_detail(event, new))
         if is_final(event) and new.get("notify_email"):

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import secrets
+from collections.abc import Callable
 from typing import Any
 
 from docjobs.adapters.webhooks_table import DELIVERY_RETENTION_SECONDS, Delivery, Endpoint
@@ -106,13 +107,29 @@ def job_target(job_id: str) -> str:
 # -- fan-out (events function) ------------------------------------------------------------------
 
 
-def fan_out(c: Container, event: dict[str, Any], item: dict[str, Any]) -> int:
+class EndpointsOfBatch:
+    """Owners' endpoints read once per batch of stream records (one Query per owner), not once
+    per record: a job makes several records in a row, and a busy owner many more."""
+
+    def __init__(self, c: Container) -> None:
+        self.c = c
+        self.read: dict[str, list[Endpoint]] = {}
+
+    def __call__(self, owner: Owner) -> list[Endpoint]:
+        if owner.key not in self.read:
+            self.read[owner.key] = self.c.webhooks.list_endpoints(owner)
+        return self.read[owner.key]
+
+
+def fan_out(c: Container, event: dict[str, Any], item: dict[str, Any],
+            endpoints: Callable[[Owner], list[Endpoint]] | None = None) -> int:  # fmt: skip
     """Queue the event for every target that wants it; returns how many. A redelivered stream
     record finds its deliveries recorded and queues only those that never left."""
     kind = event_type(event)
     owner = Owner.from_key(item["owner"])
+    listed = endpoints(owner) if endpoints else c.webhooks.list_endpoints(owner)
     targets: list[tuple[str, str | None]] = [
-        (e.webhook_id, None) for e in c.webhooks.list_endpoints(owner) if e.status == "enabled" and kind in e.event_types
+        (e.webhook_id, None) for e in listed if e.status == "enabled" and kind in e.event_types
     ]
     if item.get("webhook_url") and event["type"] == "status":
         targets.append((job_target(event["job_id"]), item["webhook_url"]))

@@ -28,9 +28,10 @@ def handle_message(c: Container, message: dict, *, receive_count: int = 1, max_r
     token = message.get("task_token")
     if action == "run":
         run_job(c, job_id, receive_count=receive_count, max_receives=max_receives)
-        job = c.jobs.get(job_id, consistent=True)
-        if token and (job is None or job.status.is_terminal):
-            c.workflow.answer(token, {"job_id": job_id, "status": job.status.value if job else "gone"})
+        if token:  # a batch child: its state machine waits for the child's end
+            job = c.jobs.get(job_id, consistent=True)
+            if job is None or job.status.is_terminal:
+                c.workflow.answer(token, {"job_id": job_id, "status": job.status.value if job else "gone"})
     elif action in ("child_lost", "roll_up", "cancel_children"):
         from docjobs.services import batches
 
