@@ -40,7 +40,7 @@ def main() -> int:
             keys.append((api_key, owner))
 
         app = stack.api_app()
-        stack.start_event_sources()
+        stack.start_event_sources(template.parent / STATE_FILE.parent)
         base_url = f"http://127.0.0.1:{port}"
         stack.write_state(template.parent / STATE_FILE, base_url)
         print(f"\ndocjobs is running at {base_url}  (docs: {base_url}/docs)", flush=True)

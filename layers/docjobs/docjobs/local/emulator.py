@@ -127,13 +127,24 @@ def keep_outbox(directory: Path) -> None:
 
 def make_dispatch_cheap() -> None:
     """moto's server finds the service of every request by listing its own package directory
-    (hundreds of stat calls) and trying every service's URL patterns; the answer for a host never
-    changes, so it is worked out once per host."""
+    (hundreds of stat calls) and trying every service's URL patterns, and its operation by listing
+    the members of the service's handler class; neither answer ever changes, so each is worked
+    out once."""
     import moto.backends as backends
+    import moto.core.responses as responses
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication
 
     if getattr(backends.list_of_moto_modules, "_docjobs_cached", False):
         return
+    names_of = responses.method_names_from_class
+    known: dict[type, frozenset[str]] = {}
+
+    def method_names_from_class(cls: type) -> frozenset[str]:
+        if cls not in known:
+            known[cls] = frozenset(names_of(cls))
+        return known[cls]
+
+    responses.method_names_from_class = method_names_from_class  # type: ignore[assignment]
     modules = tuple(backends.list_of_moto_modules())
 
     def list_of_moto_modules() -> tuple[str, ...]:

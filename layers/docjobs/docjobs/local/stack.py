@@ -7,13 +7,16 @@ import json
 import logging
 import os
 import socket
+import subprocess
+import sys
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from docjobs.local import event_sources
 from docjobs.local.provision import REGION, Stack, provision
-from docjobs.local.runtime import ScheduleRunner, SqsPoller, StreamPoller, load_function_module
+from docjobs.local.runtime import load_function_module
 
 LOCAL_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "docjobs-local", "AWS_SECRET_ACCESS_KEY": "docjobs-local"}
 
@@ -43,6 +46,7 @@ class LocalStack:
     _server: Any = None
     _stop: threading.Event = field(default_factory=threading.Event)
     _pollers: list[threading.Thread] = field(default_factory=list)
+    _event_sources: subprocess.Popen | None = None
 
     @property
     def endpoint(self) -> str:
@@ -96,23 +100,20 @@ class LocalStack:
         names = ("dynamodb", "dynamodbstreams", "sqs", "s3", "stepfunctions", "events", "ses")
         return {name: session.client(name, endpoint_url=self.endpoint) for name in names}
 
-    def start_event_sources(self) -> None:
+    def start_event_sources(self, state_dir: Path, *, own_process: bool = True) -> None:
+        """Feed every function but the API from its event sources: in a process of their own
+        (see event_sources.py), or in threads of this one."""
         assert self.stack is not None
-        sqs = self.clients()["sqs"]
-        for function in self.stack.functions.values():
-            for n, source in enumerate(function.sqs_sources):
-                for i in range(self.workers_per_queue):
-                    poller = SqsPoller(function, source, sqs, self._stop, name=f"{function.logical_id}-sqs{n}-{i}")
-                    poller.start()
-                    self._pollers.append(poller)
-            for source in function.stream_sources:
-                stream_poller = StreamPoller(function, source, self.clients()["dynamodbstreams"], self._stop)
-                stream_poller.start()
-                self._pollers.append(stream_poller)
-            for every in function.schedules:
-                runner = ScheduleRunner(function, every, self._stop)
-                runner.start()
-                self._pollers.append(runner)
+        functions = [f for f in self.stack.functions.values() if not f.serves_api]
+        if not own_process:
+            clients = self.clients()
+            self._pollers = event_sources.start(functions, clients["sqs"], clients["dynamodbstreams"], self._stop,
+                                                self.workers_per_queue)  # fmt: skip
+            return
+        state = state_dir / "event-sources.json"
+        state.parent.mkdir(parents=True, exist_ok=True)
+        state.write_text(json.dumps(event_sources.describe(functions, self.workers_per_queue), indent=2))
+        self._event_sources = subprocess.Popen([sys.executable, "-m", "docjobs.local.event_sources", str(state)])
 
     def api_app(self) -> Any:
         assert self.stack is not None
@@ -127,6 +128,13 @@ class LocalStack:
 
     def stop(self) -> None:
         self._stop.set()
+        if self._event_sources is not None:
+            self._event_sources.terminate()
+            try:
+                self._event_sources.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self._event_sources.kill()
+                self._event_sources.wait()
         for poller in self._pollers:
             poller.join(timeout=5)
         if self._server is not None:
