@@ -17,7 +17,7 @@ STATE_FILE = Path(".docjobs/local.json")
 
 
 def main() -> int:
-    import uvicorn
+    import time
 
     from docjobs.bootstrap import get_container
     from docjobs.domain.jobs import Owner
@@ -39,8 +39,10 @@ def main() -> int:
             api_key, _ = create_api_key(container, owner, tier=tier, name="local", api_key=chosen)
             keys.append((api_key, owner))
 
-        app = stack.api_app()
+        # The emulator stays here; the API and the workers each run in a process of their own,
+        # as they do on AWS (in one process they would share one interpreter lock).
         stack.start_event_sources(template.parent / STATE_FILE.parent)
+        stack.serve_api(template.parent / STATE_FILE.parent, port)
         base_url = f"http://127.0.0.1:{port}"
         stack.write_state(template.parent / STATE_FILE, base_url)
         print(f"\ndocjobs is running at {base_url}  (docs: {base_url}/docs)", flush=True)
@@ -48,10 +50,11 @@ def main() -> int:
             print(f"  API key for organization {owner.id} ({tier} tier): {api_key}", flush=True)
         print(f"  AWS emulator: {stack.endpoint}   Ctrl-C stops everything.\n", flush=True)
 
-        config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level=os.environ.get("DOCJOBS_UVICORN_LOG", "warning"))
         try:
-            uvicorn.Server(config).run()
-        except KeyboardInterrupt:  # uvicorn re-raises Ctrl-C once it has shut down gracefully
+            while stack.running():
+                time.sleep(0.5)
+            print("a process of the local stack stopped unexpectedly; stopping the rest", flush=True)
+        except KeyboardInterrupt:
             pass
     finally:
         stack.stop()

@@ -22,13 +22,12 @@ from typing import Any
 from docjobs.local.provision import LocalFunction, SqsSource, StreamSource
 
 
-def describe(functions: list[LocalFunction], workers_per_queue: int) -> dict[str, Any]:
-    """What the event-sources process needs to know, as JSON."""
-    return {"workers_per_queue": workers_per_queue,
-            "functions": [{**asdict(f), "code_dir": str(f.code_dir)} for f in functions]}  # fmt: skip
+def describe(function: LocalFunction) -> dict[str, Any]:
+    """A function, as JSON for another process."""
+    return {**asdict(function), "code_dir": str(function.code_dir)}
 
 
-def _function(spec: dict[str, Any]) -> LocalFunction:
+def function_of(spec: dict[str, Any]) -> LocalFunction:
     return LocalFunction(**{**spec, "code_dir": Path(spec["code_dir"]),
                             "sqs_sources": [SqsSource(**s) for s in spec["sqs_sources"]],
                             "stream_sources": [StreamSource(**s) for s in spec["stream_sources"]]})  # fmt: skip
@@ -59,7 +58,7 @@ def main(state_path: str) -> int:
     from docjobs.local.provision import REGION
 
     state = json.loads(Path(state_path).read_text())
-    functions = [_function(spec) for spec in state["functions"]]
+    functions = [function_of(spec) for spec in state["functions"]]
     stop = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stop.set())

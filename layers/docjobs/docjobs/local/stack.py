@@ -10,13 +10,14 @@ import socket
 import subprocess
 import sys
 import threading
+import time
+import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from docjobs.local import event_sources
 from docjobs.local.provision import REGION, Stack, provision
-from docjobs.local.runtime import load_function_module
 
 LOCAL_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "docjobs-local", "AWS_SECRET_ACCESS_KEY": "docjobs-local"}
 
@@ -46,7 +47,7 @@ class LocalStack:
     _server: Any = None
     _stop: threading.Event = field(default_factory=threading.Event)
     _pollers: list[threading.Thread] = field(default_factory=list)
-    _event_sources: subprocess.Popen | None = None
+    _children: list[subprocess.Popen] = field(default_factory=list)
 
     @property
     def endpoint(self) -> str:
@@ -64,8 +65,6 @@ class LocalStack:
         self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=self.emulator_port, verbose=False)
         self._server.start()
         # Let the emulator run Step Functions executions (it calls SQS and DynamoDB back on MOTO_PORT).
-        import urllib.request
-
         config = json.dumps({"stepfunctions": {"execute_state_machine": True}}).encode()
         urllib.request.urlopen(urllib.request.Request(f"{self.endpoint}/moto-api/config", data=config, method="POST"))
         # Every boto3 client in this process (handlers included) talks to the emulator.
@@ -112,13 +111,35 @@ class LocalStack:
             return
         state = state_dir / "event-sources.json"
         state.parent.mkdir(parents=True, exist_ok=True)
-        state.write_text(json.dumps(event_sources.describe(functions, self.workers_per_queue), indent=2))
-        self._event_sources = subprocess.Popen([sys.executable, "-m", "docjobs.local.event_sources", str(state)])
+        state.write_text(json.dumps({"workers_per_queue": self.workers_per_queue,
+                                     "functions": [event_sources.describe(f) for f in functions]}, indent=2))  # fmt: skip
+        self._children.append(subprocess.Popen([sys.executable, "-m", "docjobs.local.event_sources", str(state)]))
 
-    def api_app(self) -> Any:
+    def serve_api(self, state_dir: Path, port: int, timeout: float = 60.0) -> None:
+        """Serve the API function's app with uvicorn on `port`, in a process of its own (see
+        api_server.py); returns once it answers."""
         assert self.stack is not None
         api = next(f for f in self.stack.functions.values() if f.serves_api)
-        return load_function_module(api).mangum().app  # the very app the Lambda handler serves
+        state = state_dir / "api.json"
+        state.parent.mkdir(parents=True, exist_ok=True)
+        state.write_text(json.dumps({"api": event_sources.describe(api)}, indent=2))
+        server = subprocess.Popen([sys.executable, "-m", "docjobs.local.api_server", str(state), str(port)])
+        self._children.append(server)
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=1) as response:
+                    if response.status == 200:
+                        return
+            except OSError:
+                pass
+            if server.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"the API did not start on port {port}")
+            time.sleep(0.1)
+
+    def running(self) -> bool:
+        """Whether every process of the stack is still up."""
+        return all(child.poll() is None for child in self._children)
 
     def write_state(self, path: Path, api_url: str) -> None:
         assert self.stack is not None
@@ -128,13 +149,15 @@ class LocalStack:
 
     def stop(self) -> None:
         self._stop.set()
-        if self._event_sources is not None:
-            self._event_sources.terminate()
+        for child in self._children:
+            if child.poll() is None:
+                child.terminate()
+        for child in self._children:
             try:
-                self._event_sources.wait(timeout=15)
+                child.wait(timeout=15)
             except subprocess.TimeoutExpired:
-                self._event_sources.kill()
-                self._event_sources.wait()
+                child.kill()
+                child.wait()
         for poller in self._pollers:
             poller.join(timeout=5)
         if self._server is not None:
