@@ -102,6 +102,7 @@ def prepare_emulator() -> None:
     parse_update_expressions_once()
     make_dispatch_cheap()
     make_queue_clocks_cheap()
+    reuse_state_machine_clients()
 
 
 def keep_outbox(directory: Path) -> None:
@@ -147,6 +148,41 @@ def make_queue_clocks_cheap() -> None:
 
     millis._docjobs_cheap = True  # type: ignore[attr-defined]
     sqs.unix_time, sqs.unix_time_millis = seconds, millis  # type: ignore[assignment]
+
+
+_STATE_MACHINE_TASK_MODULES = [
+    f"moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service_{service}"
+    for service in ("sqs", "dynamodb", "events", "sfn", "sns", "aws_sdk", "batch", "ecs", "glue", "unsupported")
+] + ["moto.stepfunctions.parser.asl.component.state.exec.state_task.lambda_eval_utils"]
+
+
+def reuse_state_machine_clients() -> None:
+    """moto's Step Functions interpreter makes a new boto3 client for every task it runs (a tenth
+    of a 1,000-child batch_parse's time); clients are thread-safe and alike, so one per service
+    and region is made and reused."""
+    import importlib
+
+    import moto.stepfunctions.parser.asl.utils.boto_client as boto_client
+
+    make = boto_client.boto_client_for
+    if getattr(make, "_docjobs_reused", False):
+        return
+    made: dict[tuple[Any, ...], Any] = {}
+    lock = threading.Lock()
+
+    def boto_client_for(region: str, service: str, state_credentials: Any = None) -> Any:
+        key = (region, service, boto_client.botocore_stubber.enabled, boto_client.moto_server_port())
+        with lock:
+            if key not in made:
+                made[key] = make(region, service, state_credentials)
+            return made[key]
+
+    boto_client_for._docjobs_reused = True  # type: ignore[attr-defined]
+    boto_client.boto_client_for = boto_client_for  # type: ignore[assignment]
+    for name in _STATE_MACHINE_TASK_MODULES:  # each imported the function by name
+        module = importlib.import_module(name)
+        if getattr(module, "boto_client_for", None) is make:
+            module.boto_client_for = boto_client_for  # type: ignore[attr-defined]
 
 
 def make_dispatch_cheap() -> None:
