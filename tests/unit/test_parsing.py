@@ -5,6 +5,8 @@ from __future__ import annotations
 import pytest
 from docjobs.processors.formats import detect_format, parse_bytes
 from docjobs.processors.model import DocumentError
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tests import documents
 
@@ -204,3 +206,33 @@ def test_plain_text_section_titles_become_headings():
     assert body[1].text.startswith("Subject to the terms") and body[1].heading_path == ["Master Agreement", "3. Grant of Patent License"]
     assert parsed.metadata["title"] == "Master Agreement"
     assert body[-1].text.startswith("2 apples")  # a sentence that starts with a number stays a paragraph
+
+
+# -- the fast token count and space normalisation are the regex definitions, exactly ------------
+
+_TEXTS = st.one_of(
+    st.text(max_size=200),  # any unicode, control characters and odd spaces included
+    st.text(alphabet=st.characters(max_codepoint=127), max_size=200),  # ASCII: the fast path
+    st.lists(st.sampled_from(["word", "x_1", "3.5", "e.g.", "--", " ", "\t", "\n", "\x1c", "\x0b", "é", "\u00a0", "!?"]),
+             max_size=40).map("".join),  # fmt: skip
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(_TEXTS)
+def test_count_tokens_is_the_number_of_words_and_punctuation_marks(text):
+    import re
+
+    from docjobs.processors.model import count_tokens
+
+    assert count_tokens(text) == len(re.findall(r"\w+|[^\w\s]", text))
+
+
+@settings(max_examples=400, deadline=None)
+@given(_TEXTS)
+def test_normalize_space_collapses_every_run_of_whitespace(text):
+    import re
+
+    from docjobs.domain.documents import normalize_space
+
+    assert normalize_space(text) == re.sub(r"\s+", " ", text).strip()
