@@ -1,7 +1,8 @@
 """`make bench`: measured figures, each side by side with its baseline in the same run.
 
 1. Parse throughput: docjobs' full structured parse (pages, blocks, headings, Markdown, chunks)
-   against pypdf's plain text extraction, pages per second, median of several runs.
+   against pypdf's plain text extraction, pages per second, median of several runs; and parsing
+   and chunking 1 MB of HTML against selectolax's parse of it (bench/html.py).
 2. batch_parse on the local stack at 10, 100 and 1,000 children: wall time, and the DynamoDB calls
    one progress poll makes, against the 10-child batch's (the baseline: it must not grow).
 3. Indexes and research (bench/indexes.py): build time per 1,000 chunks, query p50/p95 warm and
@@ -50,6 +51,22 @@ def docjobs_parse(data: bytes) -> None:
     chunk_blocks(parsed.blocks, max_tokens=512, overlap_tokens=64)
 
 
+def pypdfium2_raw_text(data: bytes) -> None:
+    """The lean peer: PDFium's plain text, page by page, nothing more (no structure, no chunks)."""
+    import pypdfium2 as pdfium
+
+    pdf = pdfium.PdfDocument(data)
+    try:
+        for index in range(len(pdf)):
+            page = pdf[index]
+            textpage = page.get_textpage()
+            textpage.get_text_range()
+            textpage.close()
+            page.close()
+    finally:
+        pdf.close()
+
+
 def pypdf_text(data: bytes) -> None:
     from pypdf import PdfReader
 
@@ -66,10 +83,17 @@ def main() -> int:
     pages = sum(len(parse_bytes(d).pages) for d in documents.values())
     docjobs_parse(next(iter(documents.values())))  # warm both up: imports are not throughput
     pypdf_text(next(iter(documents.values())))
+    pypdfium2_raw_text(next(iter(documents.values())))
     ours = pages_per_second(docjobs_parse, documents, pages)
     baseline = pages_per_second(pypdf_text, documents, pages)
+    raw = pages_per_second(pypdfium2_raw_text, documents, pages)
     rows = [{"benchmark": "parse throughput (pages/s)", "docjobs": round(ours, 1), "baseline": "pypdf extract_text",
-             "baseline_value": round(baseline, 1), "ratio": round(ours / baseline, 2)}]  # fmt: skip
+             "baseline_value": round(baseline, 1), "ratio": round(ours / baseline, 2)},
+            {"benchmark": "raw pypdfium2 text, no structure (pages/s): the ceiling on this corpus", "docjobs": round(raw, 1),
+             "baseline": "pypdf extract_text", "baseline_value": round(baseline, 1), "ratio": round(raw / baseline, 2)}]  # fmt: skip
+    from bench import html
+
+    html_results = html.run()
     from bench.batches import run as run_batches
 
     sizes = tuple(int(n) for n in os.environ.get("BENCH_BATCH_SIZES", "10,100,1000").split(","))
@@ -89,7 +113,7 @@ def main() -> int:
               "corpus": {name: len(parse_bytes(d).pages) for name, d in documents.items()}, "results": rows,
               "batches": batches, "indexes": index_results, "costs": cost_results,
               "cold_start": cold_results, "warm": warm_results, "sizes": size_results,
-              "local_stack": latency_results, "memory": memory_results}  # fmt: skip
+              "local_stack": latency_results, "memory": memory_results, "html": html_results}  # fmt: skip
     out = Path(__file__).parent / "results" / "latest.json"
     out.parent.mkdir(exist_ok=True)
     out.write_text(json.dumps(report, indent=2))
@@ -98,6 +122,7 @@ def main() -> int:
     print("|---|---|---|---|---|")
     for r in rows:
         print(f"| {r['benchmark']} | {r['docjobs']} | {r['baseline']} | {r['baseline_value']} | {r['ratio']}x |")
+    html.report(html_results)
     base_calls = sum(batches[0]["dynamodb_calls_per_poll"].values())
     print("\n| batch_parse children | outcome | wall time (s) | children/s | DynamoDB calls per poll | vs 10-child poll |")
     print("|---|---|---|---|---|---|")
