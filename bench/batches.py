@@ -41,10 +41,19 @@ def poll_cost(stack: Any, job_id: str) -> dict[str, int]:
 
     state = stack.state()
     env = state["environment"]
-    os.environ.update(AWS_ENDPOINT_URL=state["endpoint_url"], AWS_ACCESS_KEY_ID="docjobs-local",
-                      AWS_SECRET_ACCESS_KEY="docjobs-local", AWS_DEFAULT_REGION=state["region"])  # fmt: skip
-    c = build_container(Settings(jobs_table=env["JOBS_TABLE"], accounts_table=env["ACCOUNTS_TABLE"],
-                                 work_queue_url=env["WORK_QUEUE_URL"], documents_bucket=env["DOCUMENTS_BUCKET"]))  # fmt: skip
+    aws = {"AWS_ENDPOINT_URL": state["endpoint_url"], "AWS_ACCESS_KEY_ID": "docjobs-local",
+           "AWS_SECRET_ACCESS_KEY": "docjobs-local", "AWS_DEFAULT_REGION": state["region"]}  # fmt: skip
+    saved = {name: os.environ.get(name) for name in aws}
+    os.environ.update(aws)
+    try:  # the container's clients are made now, on the emulator's endpoint; later benchmarks' must not be
+        c = build_container(Settings(jobs_table=env["JOBS_TABLE"], accounts_table=env["ACCOUNTS_TABLE"],
+                                     work_queue_url=env["WORK_QUEUE_URL"], documents_bucket=env["DOCUMENTS_BUCKET"]))  # fmt: skip
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
     calls: dict[str, int] = {}
     client = c.jobs.client
     original = client._make_api_call
