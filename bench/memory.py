@@ -1,6 +1,6 @@
 """Peak memory of the worker's parse of a 300-page PDF (the full structured parse: pages, blocks,
 headings, Markdown, chunks), against pypdf extracting the same PDF's text, each in a fresh process
-(peak resident set size, ru_maxrss), with the memory of the imports alone subtracted from both."""
+(peak resident set size of the process image, VmHWM), with the memory of the imports alone subtracted from both."""
 
 from __future__ import annotations
 
@@ -12,13 +12,17 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGES = 300
+# The peak resident set size of this process image (VmHWM, KiB). Not ru_maxrss: Linux carries that
+# across exec from the forked parent, so after a large benchmark it would be the parent's peak.
 PROBE = """
-import resource, sys
+import sys
+def peak():
+    return next(int(line.split()[1]) for line in open("/proc/self/status") if line.startswith("VmHWM:"))
 data = open(sys.argv[1], "rb").read()
 {imports}
-before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+before = peak()
 {work}
-print(before, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+print(before, peak())
 """
 DOCJOBS = ("from docjobs.processors.formats import parse_bytes\nfrom docjobs.processors.chunking import chunk_blocks",
            "parsed = parse_bytes(data, 'big.pdf'); parsed.markdown(); chunk_blocks(parsed.blocks)")  # fmt: skip
@@ -29,7 +33,7 @@ def peak_mb(path: Path, imports: str, work: str) -> float:
     code = PROBE.format(imports=imports, work=work)
     out = subprocess.run([sys.executable, "-c", code, str(path)], capture_output=True, text=True, check=True, cwd=ROOT)
     before, after = (int(x) for x in out.stdout.split())
-    return round((after - before) / 1024, 1)  # ru_maxrss is in KiB on Linux
+    return round((after - before) / 1024, 1)
 
 
 def run() -> dict[str, Any]:
