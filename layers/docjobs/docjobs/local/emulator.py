@@ -286,8 +286,9 @@ def _direct_serializer(original: Any, service: str, operations: frozenset[str], 
 def parse_update_expressions_once() -> None:
     """moto parses an update expression up to three times a call and validates it on a deep copy
     of its syntax tree; both cost more than the rest of the update. Each distinct expression text
-    is parsed once and every later tree, copies included, is unpickled from it (six times cheaper
-    than either); trees stay private to each call, as moto's validators change them."""
+    is parsed once. moto only reads the tree it parses (it looks for clauses in it), so that tree
+    is shared; the copy it validates (and changes) is each call's own, unpickled from the parse
+    (six times cheaper than parsing or deep-copying)."""
     import moto.dynamodb.parsing.validators as validators
     from moto.dynamodb.parsing.expressions import UpdateExpressionParser
 
@@ -309,6 +310,7 @@ def parse_update_expressions_once() -> None:
         tree._docjobs_expression = expression
         return tree
 
+    @functools.lru_cache(maxsize=4096)
     def make(cls: Any, expression: str) -> Any:
         return tree_of(expression)
 
