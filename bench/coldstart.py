@@ -120,16 +120,21 @@ def run() -> dict[str, Any]:
                 "EventsFunction": ("functions/events/app.py", EMPTY_EVENTS["EventsFunction"]),
                 "WebhookFunction": ("functions/webhooks/app.py", EMPTY_EVENTS["WebhookFunction"])}  # fmt: skip
     try:
-        floor = [wall_ms([sys.executable, "-c", FLOOR], env)[0] for _ in range(RUNS)]
-        results: dict[str, Any] = {"floor_ms": round(statistics.median(floor), 1), "handlers": {}}
-        for name, (path, event) in handlers.items():
-            timings, status = [], None
-            for _ in range(RUNS):
+        # Interleaved (the floor, then each handler, in every round), so that a machine that slows
+        # down or speeds up during the run moves the floor and the handlers alike.
+        floor: list[float] = []
+        timings: dict[str, list[float]] = {name: [] for name in handlers}
+        statuses: dict[str, Any] = {}
+        for _ in range(RUNS):
+            floor.append(wall_ms([sys.executable, "-c", FLOOR], env)[0])
+            for name, (path, event) in handlers.items():
                 ms, out = wall_ms([sys.executable, "-c", SERVE, str(ROOT / path), json.dumps(event)], env)
-                timings.append(ms)
-                status = json.loads(out.strip().splitlines()[-1])["status"]
-            median = statistics.median(timings)
-            results["handlers"][name] = {"ms": round(median, 1), "ratio": round(median / results["floor_ms"], 2), "status": status}
+                timings[name].append(ms)
+                statuses[name] = json.loads(out.strip().splitlines()[-1])["status"]
+        results: dict[str, Any] = {"floor_ms": round(statistics.median(floor), 1), "handlers": {}}
+        for name, measured in timings.items():
+            median = statistics.median(measured)
+            results["handlers"][name] = {"ms": round(median, 1), "ratio": round(median / results["floor_ms"], 2), "status": statuses[name]}
         results["top_imports_ms"] = top_imports(env, api_event)
         return results
     finally:

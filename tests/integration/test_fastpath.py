@@ -6,7 +6,10 @@ from __future__ import annotations
 import json
 
 import pytest
+from docjobs.domain.jobs import Status
 from docjobs.local.runtime import LambdaContext
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from tests.conftest import make_principal
 from tests.integration.test_chat_lifecycle import submit
@@ -108,3 +111,48 @@ def test_an_unexpected_failure_is_the_same_json_500_on_both_paths(api_module, co
     fast, slow = both(api_module, poll_event(job.job_id, owner.api_key))
     assert fast["statusCode"] == slow["statusCode"] == 500
     assert json.loads(fast["body"]) == json.loads(slow["body"]) and "Traceback" not in fast["body"]
+
+
+_JSON = st.recursive(st.none() | st.booleans() | st.integers(-10**9, 10**9) | st.text(max_size=20),
+                     lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3),
+                     max_leaves=8)  # fmt: skip
+_CHANGE = st.fixed_dictionaries({k: st.text(max_size=10) for k in ("change_id", "operation", "chunk_id", "old_html", "new_html", "ai_explanation")},
+                                optional={"extra": _JSON})  # fmt: skip
+_EXTRAS = st.dictionaries(st.sampled_from(["note", "score", "pages", "x"]), _JSON, max_size=2)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    status=st.sampled_from(list(Status)),
+    result=st.none() | st.fixed_dictionaries({}, optional={
+        "response": st.text(max_size=30), "session_id": st.text(max_size=8), "attachment_id": st.text(max_size=8),
+        "result_key": st.text(max_size=8),
+        "usage": st.fixed_dictionaries({"monthly_used": st.integers(0, 99), "monthly_limit": st.none() | st.integers(0, 99),
+                                        "monthly_remaining": st.none() | st.integers(0, 99), "was_billable": st.booleans(),
+                                        "subscription_tier": st.sampled_from(["free", "pro"])}, optional={"dropped": _JSON}),
+        "document_changes": st.fixed_dictionaries({}, optional={
+            "updated_html": st.text(max_size=20), "version_id": st.text(max_size=8), "requires_approval": st.booleans(),
+            "pending_changes": st.lists(_CHANGE, max_size=2), "changes": st.lists(st.dictionaries(st.text(max_size=5), _JSON, max_size=2), max_size=2),
+            "kept": _JSON}),
+    }).flatmap(lambda r: _EXTRAS.map(lambda extras: {**extras, **r}) if r is not None else st.none()),
+    metadata=st.fixed_dictionaries({}, optional={
+        "filename": st.text(max_size=10), "file_size": st.integers(0, 10**6), "message": st.text(max_size=20),
+        "document_html_provided": st.booleans(), "pending_changes": st.lists(_CHANGE, max_size=2),
+        "intermediate_responses": st.lists(st.dictionaries(st.text(max_size=5), _JSON, max_size=2), max_size=2),
+    }).flatmap(lambda m: _EXTRAS.map(lambda extras: {**extras, **m})),
+    result_url=st.none() | st.just("https://example.com/r"),
+    tags=st.lists(st.text(max_size=6), max_size=3),
+    batch=st.none() | st.builds(lambda t, s: {"total": t + s, "succeeded": s, "failed": 0, "cancelled": 0, "pending": t},
+                                st.integers(0, 5), st.integers(0, 5)),
+)  # fmt: skip
+def test_the_fast_paths_json_is_the_job_views_own(container, status, result, metadata, result_url, tags, batch):
+    """The fast path writes a job's JSON without pydantic (api/views.py: job_view_json); for any
+    job it must be, key for key and in the same order, what the JobView model gives."""
+    from dataclasses import replace
+
+    from docjobs.api.views import job_view, job_view_json
+
+    principal = make_principal(container, "org", "shapes")
+    job = replace(submit(container, principal), status=status, result=result, metadata=metadata, tags=tags, batch=batch)
+    ours, theirs = json.loads(job_view_json(job, result_url)), json.loads(job_view(job, result_url).model_dump_json())
+    assert json.dumps(ours) == json.dumps(theirs)  # equal, and in the same order

@@ -17,7 +17,7 @@ from typing import Any
 
 from docjobs.api.callers import bearer, count_request
 from docjobs.api.error_codes import STATUS_FOR, UNEXPECTED, public_details
-from docjobs.api.views import job_view
+from docjobs.api.views import job_view_json
 from docjobs.bootstrap import Container
 from docjobs.domain.errors import DocjobsError
 from docjobs.observability import logger
@@ -42,7 +42,7 @@ def serve_poll(event: dict[str, Any], c: Container) -> dict[str, Any] | None:
         caller = bearer(c, headers_in.get("authorization"))
         count_request(c, caller, headers)
         job = get_owned_job(c, caller, match["job_id"])
-        status, body = 200, job_view(job, result_url(c, job)).model_dump_json()
+        status, body = 200, job_view_json(job, result_url(c, job))
     except DocjobsError as error:
         status = next((s for cls, s in STATUS_FOR.items() if isinstance(error, cls)), 400)
         detail: dict[str, Any] = {"code": error.code, "message": error.message}

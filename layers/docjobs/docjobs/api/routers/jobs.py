@@ -9,7 +9,8 @@ from fastapi.responses import JSONResponse, StreamingResponse
 
 from docjobs.adapters.jobs_table import JobQuery
 from docjobs.api.deps import ContainerDep, PrincipalDep
-from docjobs.api.models import ApproveBody, ChildJobList, ErrorBody, JobList, JobStatuses, JobView
+from docjobs.api.job_models import JobView
+from docjobs.api.models import ApproveBody, ChildJobList, ErrorBody, JobList, JobStatuses
 from docjobs.api.routers.projects import child_page
 from docjobs.api.views import job_view
 from docjobs.domain.clock import parse_instant
