@@ -25,6 +25,7 @@ def main() -> int:
     from docjobs.services.auth import create_api_key
 
     port = int(os.environ.get("DOCJOBS_PORT", "8000"))
+    failed = False
     template = find_template()
     stack = LocalStack(template=template, emulator_port=int(os.environ.get("DOCJOBS_EMULATOR_PORT", "0")),
                        workers_per_queue=int(os.environ.get("DOCJOBS_LOCAL_WORKERS", "4")))  # fmt: skip
@@ -54,12 +55,13 @@ def main() -> int:
             while stack.running():
                 time.sleep(0.5)
             print("a process of the local stack stopped unexpectedly; stopping the rest", flush=True)
+            failed = True
         except KeyboardInterrupt:
             pass
     finally:
         stack.stop()
         print("docjobs stopped.", flush=True)
-    return 0
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":

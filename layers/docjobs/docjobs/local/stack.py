@@ -9,7 +9,6 @@ import os
 import socket
 import subprocess
 import sys
-import threading
 import time
 import urllib.request
 from dataclasses import dataclass, field
@@ -45,8 +44,6 @@ class LocalStack:
     workers_per_queue: int = 4
     stack: Stack | None = None
     _server: Any = None
-    _stop: threading.Event = field(default_factory=threading.Event)
-    _pollers: list[threading.Thread] = field(default_factory=list)
     _children: list[subprocess.Popen] = field(default_factory=list)
 
     @property
@@ -99,16 +96,11 @@ class LocalStack:
         names = ("dynamodb", "dynamodbstreams", "sqs", "s3", "stepfunctions", "events", "ses")
         return {name: session.client(name, endpoint_url=self.endpoint) for name in names}
 
-    def start_event_sources(self, state_dir: Path, *, own_process: bool = True) -> None:
-        """Feed every function but the API from its event sources: in a process of their own
-        (see event_sources.py), or in threads of this one."""
+    def start_event_sources(self, state_dir: Path) -> None:
+        """Feed every function but the API from its event sources, in a process of their own
+        (see event_sources.py)."""
         assert self.stack is not None
         functions = [f for f in self.stack.functions.values() if not f.serves_api]
-        if not own_process:
-            clients = self.clients()
-            self._pollers = event_sources.start(functions, clients["sqs"], clients["dynamodbstreams"], self._stop,
-                                                self.workers_per_queue)  # fmt: skip
-            return
         state = state_dir / "event-sources.json"
         state.parent.mkdir(parents=True, exist_ok=True)
         state.write_text(json.dumps({"workers_per_queue": self.workers_per_queue,
@@ -148,7 +140,6 @@ class LocalStack:
         path.write_text(json.dumps(state, indent=2))
 
     def stop(self) -> None:
-        self._stop.set()
         for child in self._children:
             if child.poll() is None:
                 child.terminate()
@@ -158,7 +149,5 @@ class LocalStack:
             except subprocess.TimeoutExpired:
                 child.kill()
                 child.wait()
-        for poller in self._pollers:
-            poller.join(timeout=5)
         if self._server is not None:
             self._server.stop()
