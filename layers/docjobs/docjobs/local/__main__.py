@@ -43,7 +43,11 @@ def main() -> int:
         # The emulator stays here; the API and the workers each run in a process of their own,
         # as they do on AWS (in one process they would share one interpreter lock).
         stack.start_event_sources(template.parent / STATE_FILE.parent)
-        stack.serve_api(template.parent / STATE_FILE.parent, port)
+        try:
+            stack.serve_api(template.parent / STATE_FILE.parent, port)
+        except RuntimeError as error:
+            print(f"docjobs could not start: {error}", flush=True)
+            return 1  # the finally below stops what did start
         base_url = f"http://127.0.0.1:{port}"
         stack.write_state(template.parent / STATE_FILE, base_url)
         print(f"\ndocjobs is running at {base_url}  (docs: {base_url}/docs)", flush=True)

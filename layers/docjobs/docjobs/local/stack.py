@@ -126,7 +126,7 @@ class LocalStack:
             except OSError:
                 pass
             if server.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"the API did not start on port {port}")
+                raise RuntimeError(f"the API did not start on port {port} (is the port in use? DOCJOBS_PORT chooses another)")
             time.sleep(0.1)
 
     def running(self) -> bool:
