@@ -36,3 +36,15 @@ HTTP_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "n
 def public_details(details: dict[str, Any]) -> dict[str, Any]:
     # (A rate limit's headers are added by the middleware, which sees every response.)
     return {k: v for k, v in details.items() if isinstance(v, (str, int, float, bool, list, type(None)))}
+
+
+def status_for(error: e.DocjobsError) -> int:
+    return next((status for cls, status in STATUS_FOR.items() if isinstance(error, cls)), 400)
+
+
+def error_body(code: str, message: str, details: dict[str, Any] | None = None) -> dict[str, Any]:
+    """{"error": {"code", "message", "details" (when there are any)}}: every error's JSON."""
+    body: dict[str, Any] = {"code": code, "message": message}
+    if details:
+        body["details"] = details
+    return {"error": body}

@@ -9,22 +9,19 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from docjobs.api.error_codes import HTTP_CODES, STATUS_FOR, UNEXPECTED, public_details
+from docjobs.api.error_codes import HTTP_CODES, UNEXPECTED, error_body, public_details, status_for
 from docjobs.domain import errors as e
 from docjobs.observability import logger
 
 
 def error_response(status: int, code: str, message: str, details: dict[str, Any] | None = None,
                    headers: dict[str, str] | None = None) -> JSONResponse:  # fmt: skip
-    body: dict[str, Any] = {"code": code, "message": message}
-    if details:
-        body["details"] = details
-    return JSONResponse({"error": body}, status_code=status, headers=headers)
+    return JSONResponse(error_body(code, message, details), status_code=status, headers=headers)
 
 
 async def on_docjobs_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, e.DocjobsError)
-    status = next((s for cls, s in STATUS_FOR.items() if isinstance(exc, cls)), 400)
+    status = status_for(exc)
     headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
     return error_response(status, exc.code, exc.message, public_details(exc.details), headers)
 

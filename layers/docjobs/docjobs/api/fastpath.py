@@ -16,7 +16,7 @@ import uuid
 from typing import Any
 
 from docjobs.api.callers import bearer, count_request
-from docjobs.api.error_codes import STATUS_FOR, UNEXPECTED, public_details
+from docjobs.api.error_codes import UNEXPECTED, error_body, public_details, status_for
 from docjobs.api.views import job_view_json
 from docjobs.bootstrap import Container
 from docjobs.domain.errors import DocjobsError
@@ -44,17 +44,15 @@ def serve_poll(event: dict[str, Any], c: Container) -> dict[str, Any] | None:
         job = get_owned_job(c, caller, match["job_id"])
         status, body = 200, job_view_json(job, result_url(c, job))
     except DocjobsError as error:
-        status = next((s for cls, s in STATUS_FOR.items() if isinstance(error, cls)), 400)
-        detail: dict[str, Any] = {"code": error.code, "message": error.message}
-        if details := public_details(error.details):
-            detail["details"] = details
-        body = json.dumps({"error": detail}, separators=(",", ":"), ensure_ascii=False)
+        status = status_for(error)
+        body = json.dumps(error_body(error.code, error.message, public_details(error.details)), separators=(",", ":"),
+                          ensure_ascii=False)  # fmt: skip
         if status == 401:
             headers["www-authenticate"] = "Bearer"
     except Exception:  # as the app's own handler for the unexpected: a JSON 500, never a stack trace
         logger.exception("unhandled error", extra={"path": path})
         status = 500
-        body = json.dumps({"error": {"code": "internal_error", "message": UNEXPECTED}}, separators=(",", ":"))
+        body = json.dumps(error_body("internal_error", UNEXPECTED), separators=(",", ":"))
     logger.info("request", extra={"method": "GET", "path": path, "status": status, "fast_path": True,
                                   "duration_ms": round((time.perf_counter() - started) * 1000, 2)})  # fmt: skip
     return {"statusCode": status, "headers": {**headers, "content-length": str(len(body.encode()))}, "multiValueHeaders": {},

@@ -19,11 +19,11 @@ from pathlib import Path
 def main(state_path: str, port: int) -> int:
     import uvicorn
 
-    from docjobs.local.event_sources import function_of
+    from docjobs.local.provision import LocalFunction
     from docjobs.local.runtime import load_function_module
 
     state = json.loads(Path(state_path).read_text())
-    app = load_function_module(function_of(state["api"])).mangum().app  # the very app the Lambda handler serves
+    app = load_function_module(LocalFunction.from_json(state["api"])).mangum().app  # the very app the Lambda handler serves
     config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level=os.environ.get("DOCJOBS_UVICORN_LOG", "warning"))
     server = uvicorn.Server(config)
     parent = os.getppid()

@@ -15,22 +15,10 @@ import os
 import signal
 import sys
 import threading
-from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from docjobs.local.provision import LocalFunction, SqsSource, StreamSource
-
-
-def describe(function: LocalFunction) -> dict[str, Any]:
-    """A function, as JSON for another process."""
-    return {**asdict(function), "code_dir": str(function.code_dir)}
-
-
-def function_of(spec: dict[str, Any]) -> LocalFunction:
-    return LocalFunction(**{**spec, "code_dir": Path(spec["code_dir"]),
-                            "sqs_sources": [SqsSource(**s) for s in spec["sqs_sources"]],
-                            "stream_sources": [StreamSource(**s) for s in spec["stream_sources"]]})  # fmt: skip
+from docjobs.local.provision import LocalFunction
 
 
 def start(functions: list[LocalFunction], sqs: Any, streams: Any, stop: threading.Event,
@@ -58,7 +46,7 @@ def main(state_path: str) -> int:
     from docjobs.local.provision import REGION
 
     state = json.loads(Path(state_path).read_text())
-    functions = [function_of(spec) for spec in state["functions"]]
+    functions = [LocalFunction.from_json(spec) for spec in state["functions"]]
     stop = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stop.set())

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +41,16 @@ class LocalFunction:
     stream_sources: list[StreamSource] = field(default_factory=list)
     schedules: list[int] = field(default_factory=list)  # seconds between scheduled invocations
     serves_api: bool = False
+
+    def to_json(self) -> dict[str, Any]:
+        """This function, as JSON for another process of the local stack."""
+        return {**asdict(self), "code_dir": str(self.code_dir)}
+
+    @classmethod
+    def from_json(cls, spec: dict[str, Any]) -> LocalFunction:
+        return cls(**{**spec, "code_dir": Path(spec["code_dir"]),
+                      "sqs_sources": [SqsSource(**s) for s in spec["sqs_sources"]],
+                      "stream_sources": [StreamSource(**s) for s in spec["stream_sources"]]})  # fmt: skip
 
 
 @dataclass

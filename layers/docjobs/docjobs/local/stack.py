@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from docjobs.local import event_sources
 from docjobs.local.provision import REGION, Stack, provision
 
 LOCAL_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "docjobs-local", "AWS_SECRET_ACCESS_KEY": "docjobs-local"}
@@ -100,23 +99,16 @@ class LocalStack:
         """Feed every function but the API from its event sources, in a process of their own
         (see event_sources.py)."""
         assert self.stack is not None
-        functions = [f for f in self.stack.functions.values() if not f.serves_api]
-        state = state_dir / "event-sources.json"
-        state.parent.mkdir(parents=True, exist_ok=True)
-        state.write_text(json.dumps({"workers_per_queue": self.workers_per_queue,
-                                     "functions": [event_sources.describe(f) for f in functions]}, indent=2))  # fmt: skip
-        self._children.append(subprocess.Popen([sys.executable, "-m", "docjobs.local.event_sources", str(state)]))
+        functions = [f.to_json() for f in self.stack.functions.values() if not f.serves_api]
+        self._spawn("docjobs.local.event_sources", state_dir / "event-sources.json",
+                    {"workers_per_queue": self.workers_per_queue, "functions": functions})  # fmt: skip
 
     def serve_api(self, state_dir: Path, port: int, timeout: float = 60.0) -> None:
         """Serve the API function's app with uvicorn on `port`, in a process of its own (see
         api_server.py); returns once it answers."""
         assert self.stack is not None
         api = next(f for f in self.stack.functions.values() if f.serves_api)
-        state = state_dir / "api.json"
-        state.parent.mkdir(parents=True, exist_ok=True)
-        state.write_text(json.dumps({"api": event_sources.describe(api)}, indent=2))
-        server = subprocess.Popen([sys.executable, "-m", "docjobs.local.api_server", str(state), str(port)])
-        self._children.append(server)
+        server = self._spawn("docjobs.local.api_server", state_dir / "api.json", {"api": api.to_json()}, str(port))
         deadline = time.monotonic() + timeout
         while True:
             try:
@@ -128,6 +120,14 @@ class LocalStack:
             if server.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError(f"the API did not start on port {port} (is the port in use? DOCJOBS_PORT chooses another)")
             time.sleep(0.1)
+
+    def _spawn(self, module: str, state_path: Path, state: dict[str, Any], *args: str) -> subprocess.Popen:
+        """Start `python -m module state_path *args`, after writing what it needs to `state_path`."""
+        state_path.parent.mkdir(parents=True, exist_ok=True)
+        state_path.write_text(json.dumps(state, indent=2))
+        child = subprocess.Popen([sys.executable, "-m", module, str(state_path), *args])
+        self._children.append(child)
+        return child
 
     def running(self) -> bool:
         """Whether every process of the stack is still up."""
