@@ -114,6 +114,31 @@ def test_html_structure_and_metadata():
     assert parsed.blocks[5].heading_path == ["Guide", "Data"]
 
 
+def test_html_text_is_read_as_a_browser_shows_it():
+    html = b"""<!doctype html><html><body>
+    <p>Run <a href="#m"><span>Check Module</span></a>.  If no error,
+       continue<script>track()</script><style>.x{}</style></p>
+    <address>1 Main St<br>Springfield<br/>USA</address>
+    <ul><li>Fruit<ul><li>Apple</li><li>Pear</li></ul></li><li>Plain item</li></ul>
+    <dl><dt>Term</dt><dd><p>First.</p><p>Second.</p></dd></dl>
+    <div>Loose <b>bold</b> text<p>Then a paragraph.</p>and a tail</div>
+    <table><tr><td>a</td><td><table><tr><td>inner</td></tr></table></td><td>c</td></tr></table>
+    <nav><p>Menu</p></nav><svg><text>Chart</text></svg>
+    </body></html>"""
+    blocks = [(b.type, b.text) for b in parse_bytes(html, "page.html").blocks]
+    assert blocks[:11] == [
+        ("paragraph", "Run Check Module. If no error, continue"),  # no space before the full stop, no script or style
+        ("paragraph", "1 Main St Springfield USA"),  # line breaks separate words
+        ("paragraph", "Fruit"), ("list_item", "Apple"), ("list_item", "Pear"), ("list_item", "Plain item"),
+        ("paragraph", "Term"), ("paragraph", "First."), ("paragraph", "Second."),
+        ("paragraph", "Loose bold text"), ("paragraph", "Then a paragraph."),
+    ]  # fmt: skip
+    assert blocks[11] == ("paragraph", "and a tail")
+    table = parse_bytes(html, "page.html").blocks[12]
+    assert table.rows == [["a", "inner", "c"], ["inner"]]  # a row's own cells; the inner table's row after it
+    assert "Menu" not in str(blocks) and "Chart" not in str(blocks)
+
+
 def test_markdown_structure():
     text = "# Title\n\nIntro *here*.\n\nSub\n---\n\n- a\n- b\n\n| x | y |\n|---|---|\n| 1 | 2 |\n\n```\nprint()\n```\n"
     parsed = parse_bytes(text.encode(), "notes.md")
@@ -233,6 +258,6 @@ def test_count_tokens_is_the_number_of_words_and_punctuation_marks(text):
 def test_normalize_space_collapses_every_run_of_whitespace(text):
     import re
 
-    from docjobs.domain.documents import normalize_space
+    from docjobs.domain.text import normalize_space
 
     assert normalize_space(text) == re.sub(r"\s+", " ", text).strip()

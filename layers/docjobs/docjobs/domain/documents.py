@@ -17,6 +17,8 @@ from typing import Any
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
+from docjobs.domain.text import normalize_space
+
 CHUNK_ATTR = "data-chunk-id"
 
 # Elements that flow inside a paragraph: at the top level, runs of them are wrapped in one <p>.
@@ -27,10 +29,6 @@ INLINE_TAGS = frozenset(
 # Elements that are "a paragraph" for the purposes of an edit inside a larger block.
 PARAGRAPH_TAGS = ("p", "li", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "pre", "tr", "dd", "dt")
 HEADING_TAGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
-
-
-def normalize_space(text: str) -> str:
-    return " ".join(text.split())  # what re.sub(r"\s+", " ", text).strip() gives, at a third of the cost
 
 
 @dataclass(frozen=True)

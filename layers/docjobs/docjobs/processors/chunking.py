@@ -5,23 +5,25 @@ the same document and options."""
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
-from docjobs.domain.text import sentences
+from docjobs.domain.text import normalize_space, sentences
 from docjobs.processors.model import Block, count_tokens
 
 STRATEGIES = ("tokens", "heading", "sentence")
 
 
-@dataclass(frozen=True)
-class _Unit:
+class _Unit(NamedTuple):
     text: str
     page: int
     heading_path: tuple[str, ...]
     block_id: str
     tokens: int
     starts_section: bool = False
+    # A whole paragraph that fits in a chunk stays one unit (its text as its sentences rejoined
+    # with spaces); it is split into them only where a chunk ends inside it or an overlap takes part
+    # of it (most paragraphs never are). This is the paragraph as written, else None.
+    paragraph: str | None = None
 
 
 def chunk_blocks(
@@ -47,19 +49,33 @@ def chunk_blocks(
 
 
 def _units(blocks: list[Block], max_tokens: int) -> list[_Unit]:
-    """Sentences (a heading, a table or code whole), so that chunks end at sentence boundaries and
-    overlap by whole sentences; a sentence longer than a chunk is cut by words. Each piece's tokens
-    are counted once (counting is most of chunking's time)."""
+    """One unit per block (a paragraph longer than a chunk: one per sentence, and a sentence
+    longer than a chunk is cut by words), each counted once (counting is most of chunking's time).
+    A paragraph's tokens are its sentences' tokens: sentences split at white space only."""
     units: list[_Unit] = []
+    path: tuple[str, ...] = ()
+    path_of: list[str] | None = None
     for index, block in enumerate(blocks):
-        path = tuple(block.heading_path + ([block.text] if block.type == "heading" else []))
-        pieces: list[tuple[str, int]] | None = None
-        if block.type in ("heading", "table", "code"):
-            whole = count_tokens(block.text)
-            pieces = [(block.text, whole)] if whole <= max_tokens else None
-        for piece, tokens in pieces or _split_long(block.text, max_tokens):
-            units.append(_Unit(piece, block.page, path, f"b_{index}", tokens, block.type == "heading"))
+        if block.heading_path is not path_of:  # blocks under one heading often share its path list
+            path_of, path = block.heading_path, tuple(block.heading_path)
+        heading = block.type == "heading"
+        block_path = (*path, block.text) if heading else path
+        tokens = count_tokens(block.text)
+        if tokens <= max_tokens:
+            if heading or block.type in ("table", "code"):
+                units.append(_Unit(block.text, block.page, block_path, f"b_{index}", tokens, heading))
+                continue
+            if text := normalize_space(block.text):  # what its sentences rejoined with spaces give
+                units.append(_Unit(text, block.page, block_path, f"b_{index}", tokens, False, block.text))
+                continue
+        for piece, piece_tokens in _split_long(block.text, max_tokens):
+            units.append(_Unit(piece, block.page, block_path, f"b_{index}", piece_tokens, heading))
     return units
+
+
+def _sentences_of(unit: _Unit) -> list[_Unit]:
+    """A whole paragraph's unit as its sentences (each fits in a chunk, as the whole did)."""
+    return [unit._replace(text=s, tokens=count_tokens(s), paragraph=None) for s in sentences(unit.paragraph or "")]
 
 
 def _split_long(text: str, max_tokens: int) -> list[tuple[str, int]]:
@@ -99,11 +115,16 @@ def _pack(units: list[_Unit], max_tokens: int, overlap_tokens: int) -> list[list
             groups.append(current)
         return carried
 
-    for unit in units:
+    todo = units[::-1]  # a stack: a whole paragraph that does not fit goes back as its sentences
+    while todo:
+        unit = todo.pop()
         # A heading starts a new chunk unless the current one is still small (a short section's
         # tail then shares a chunk with the next section rather than standing alone).
         new_section = unit.starts_section and size >= max_tokens // 4 and bool(current) and not current[-1].starts_section
         if current and (size + unit.tokens > max_tokens or new_section):
+            if unit.paragraph is not None:
+                todo.extend(reversed(_sentences_of(unit)))
+                continue
             previous = current
             carried = close()
             current = carried or ([] if new_section else _overlap(previous, overlap_tokens))
@@ -120,8 +141,13 @@ def _overlap(group: list[_Unit], overlap_tokens: int) -> list[_Unit]:
     """The tail of a chunk, repeated at the start of the next, whole units only."""
     tail: list[_Unit] = []
     size = 0
-    for unit in reversed(group):
+    todo = group[:]
+    while todo:
+        unit = todo.pop()
         if size + unit.tokens > overlap_tokens:
+            if unit.paragraph is not None:
+                todo.extend(_sentences_of(unit))
+                continue
             break
         tail.insert(0, unit)
         size += unit.tokens

@@ -5,13 +5,20 @@ from __future__ import annotations
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
-from docjobs.domain.documents import normalize_space
+from docjobs.domain.text import normalize_space
 from docjobs.processors.model import Block, Page, ParsedDocument
 
-_SKIP = {"script", "style", "noscript", "template", "head", "svg", "nav", "iframe", "object"}
+# Never text of the document: removed before reading (their text would otherwise join that of
+# the paragraph or heading they sit in).
+_SKIPPED = {"script", "style", "noscript", "template", "svg", "nav", "iframe", "object"}
+_SKIPPED_OR_BREAK = ", ".join(sorted(_SKIPPED)) + ", br"
 _HEADINGS = {"h1": 1, "h2": 2, "h3": 3, "h4": 4, "h5": 5, "h6": 6}
+_CELLS = {"td", "th"}
+_PARAGRAPHS = {"p", "dt", "dd", "figcaption", "caption", "address"}
 _CONTAINERS = {"div", "section", "article", "main", "body", "header", "footer", "aside", "form", "fieldset",
                "figure", "details", "ul", "ol", "dl", "blockquote", "center"}  # fmt: skip
+# A list item or paragraph holding one of these is read as a container (its blocks one by one).
+_HOLDS_BLOCKS = ":is(li, p, dt, dd, figcaption, caption, address) :is(ul, ol, table, p, div)"
 
 
 def parse_html(text: str) -> ParsedDocument:
@@ -22,61 +29,86 @@ def parse_html(text: str) -> ParsedDocument:
     if (author := tree.css_first('meta[name="author"]')) is not None and author.attributes.get("content"):
         metadata["author"] = author.attributes["content"] or ""
     blocks: list[Block] = []
-    if tree.body is not None:
-        _walk(tree.body, blocks)
+    if (body := tree.body) is not None:
+        # Innermost first: removing an element frees the elements inside it.
+        for node in reversed(body.css(_SKIPPED_OR_BREAK)):
+            if node.tag == "br":
+                node.replace_with("\n")  # a line break separates words as a space does
+            else:
+                node.decompose()
+        _walk(body, blocks, _holders(body))
     metadata["page_count"] = 1
     return ParsedDocument(format="html", pages=[Page(number=1)], blocks=blocks, metadata=metadata,
                           warnings=[] if blocks else ["The document has no text."])  # fmt: skip
 
 
-def _walk(node: LexborNode, blocks: list[Block]) -> None:
+def _holders(body: LexborNode) -> set[int]:
+    """The list items and paragraphs that hold blocks, found by one query (not one per element)."""
+    holders: set[int] = set()
+    for inner in body.css(_HOLDS_BLOCKS):
+        node = inner.parent
+        while node is not None and node.mem_id not in holders and node.tag != "body":
+            if node.tag == "li" or node.tag in _PARAGRAPHS:
+                holders.add(node.mem_id)
+            node = node.parent
+    return holders
+
+
+def _walk(node: LexborNode, blocks: list[Block], holders: set[int]) -> None:
     inline: list[str] = []  # loose text and inline elements between blocks form one paragraph
 
     def flush() -> None:
-        text = normalize_space(" ".join(inline))
+        if text := normalize_space(" ".join(inline)):
+            blocks.append(Block("paragraph", text, 1))
         inline.clear()
-        if text:
-            blocks.append(Block(type="paragraph", text=text, page=1))
 
-    for child in node.iter(include_text=True):
-        tag = child.tag or ""
-        if tag == "-text":
-            inline.append(child.text(deep=False))
-        elif tag in _SKIP or tag.startswith("-"):
-            continue
-        elif tag in _HEADINGS:
-            flush()
-            if text := normalize_space(child.text()):
-                blocks.append(Block(type="heading", text=text, page=1, level=_HEADINGS[tag]))
-        elif tag == "li":
-            flush()
-            nested = child.css_first("ul, ol, table, p, div")
-            if nested is None:
-                if text := normalize_space(child.text()):
-                    blocks.append(Block(type="list_item", text=text, page=1))
-            else:
-                _walk(child, blocks)
-        elif tag == "table":
-            flush()
-            rows = [[normalize_space(c.text()) for c in row.css("th, td")] for row in child.css("tr")]
-            rows = [r for r in rows if any(r)]
-            if rows:
-                blocks.append(Block(type="table", text="\n".join(" | ".join(r) for r in rows), page=1, rows=rows))
-        elif tag == "pre":
-            flush()
-            if code := child.text().strip("\n"):
-                blocks.append(Block(type="code", text=code, page=1))
-        elif tag in ("p", "dt", "dd", "figcaption", "caption", "address"):
-            flush()
-            if child.css_first("p, div, table, ul, ol") is not None:
-                _walk(child, blocks)
+    loose = node.text(deep=False)  # its own text, outside its elements: most often only white space
+    for child in node.iter(include_text=bool(loose) and not loose.isspace()):
+        tag = child.tag
+        if tag in _PARAGRAPHS:
+            if inline:
+                flush()
+            if holders and child.mem_id in holders:
+                _walk(child, blocks, holders)
             elif text := normalize_space(child.text()):
-                blocks.append(Block(type="paragraph", text=text, page=1))
+                blocks.append(Block("paragraph", text, 1))
+        elif tag == "-text":
+            if not (loose := child.text(deep=False)).isspace():  # the space between blocks is no text
+                inline.append(loose)
+        elif tag in _HEADINGS:
+            if inline:
+                flush()
+            if text := normalize_space(child.text()):
+                blocks.append(Block("heading", text, 1, _HEADINGS[tag]))
+        elif tag == "li":
+            if inline:
+                flush()
+            if holders and child.mem_id in holders:
+                _walk(child, blocks, holders)
+            elif text := normalize_space(child.text()):
+                blocks.append(Block("list_item", text, 1))
         elif tag in _CONTAINERS:
-            flush()
-            _walk(child, blocks)
-        elif tag == "br":
-            inline.append("\n")
-        else:
+            if inline:
+                flush()
+            _walk(child, blocks, holders)
+        elif tag == "table":
+            if inline:
+                flush()
+            if rows := _rows(child):
+                blocks.append(Block("table", "\n".join(" | ".join(r) for r in rows), 1, rows=rows))
+        elif tag == "pre":
+            if inline:
+                flush()
+            if code := child.text().strip("\n"):
+                blocks.append(Block("code", code, 1))
+        elif tag is not None and not tag.startswith("-"):  # an inline element; comments are no text
             inline.append(child.text())
-    flush()
+    if inline:
+        flush()
+
+
+def _rows(table: LexborNode) -> list[list[str]]:
+    """The table's rows of cell texts (each row's own cells: a query per row costs more than
+    reading its children); rows without text are left out."""
+    rows = [[normalize_space(cell.text()) for cell in row.iter() if cell.tag in _CELLS] for row in table.css("tr")]
+    return [row for row in rows if any(row)]
