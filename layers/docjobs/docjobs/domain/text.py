@@ -30,6 +30,19 @@ def normalize_space(text: str) -> str:
     return " ".join(text.split())  # what re.sub(r"\s+", " ", text).strip() gives, at a third of the cost
 
 
+_ODD_SPACE = "\t\n\r\x0b\x0c\x1c\x1d\x1e\x1f"  # the white space of ASCII text but " "
+
+
+def normalize_spaces(texts: list[str]) -> list[str]:
+    """normalize_space of each text. Parsers mostly give normalized texts: one look at all of them
+    together then costs less than one per text (the per-call cost is most of it on short texts)."""
+    joined = "\x00".join(texts)  # NUL is no white space: a NUL in a text only sends us the long way
+    if (joined.isascii() and "  " not in joined and " \x00" not in joined and "\x00 " not in joined
+            and joined[:1] != " " and joined[-1:] != " " and not any(c in joined for c in _ODD_SPACE)):  # fmt: skip
+        return texts
+    return [normalize_space(text) for text in texts]
+
+
 def sentences(text: str) -> list[str]:
     """Sentences, never across paragraphs (blank lines); a single line break is a space."""
     out: list[str] = []

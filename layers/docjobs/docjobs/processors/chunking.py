@@ -7,10 +7,11 @@ from __future__ import annotations
 import hashlib
 from typing import Any, NamedTuple
 
-from docjobs.domain.text import normalize_space, sentences
+from docjobs.domain.text import normalize_spaces, sentences
 from docjobs.processors.model import Block, count_tokens
 
 STRATEGIES = ("tokens", "heading", "sentence")
+_WHOLE = ("heading", "table", "code")  # blocks never split at sentences when they fit in a chunk
 
 
 class _Unit(NamedTuple):
@@ -55,6 +56,8 @@ def _units(blocks: list[Block], max_tokens: int) -> list[_Unit]:
     units: list[_Unit] = []
     path: tuple[str, ...] = ()
     path_of: list[str] | None = None
+    # What a paragraph's sentences rejoined with spaces give (headings, tables and code stay whole).
+    rejoined = normalize_spaces(["" if block.type in _WHOLE else block.text for block in blocks])
     for index, block in enumerate(blocks):
         if block.heading_path is not path_of:  # blocks under one heading often share its path list
             path_of, path = block.heading_path, tuple(block.heading_path)
@@ -62,10 +65,10 @@ def _units(blocks: list[Block], max_tokens: int) -> list[_Unit]:
         block_path = (*path, block.text) if heading else path
         tokens = count_tokens(block.text)
         if tokens <= max_tokens:
-            if heading or block.type in ("table", "code"):
+            if block.type in _WHOLE:
                 units.append(_Unit(block.text, block.page, block_path, f"b_{index}", tokens, heading))
                 continue
-            if text := normalize_space(block.text):  # what its sentences rejoined with spaces give
+            if text := rejoined[index]:
                 units.append(_Unit(text, block.page, block_path, f"b_{index}", tokens, False, block.text))
                 continue
         for piece, piece_tokens in _split_long(block.text, max_tokens):
@@ -75,7 +78,8 @@ def _units(blocks: list[Block], max_tokens: int) -> list[_Unit]:
 
 def _sentences_of(unit: _Unit) -> list[_Unit]:
     """A whole paragraph's unit as its sentences (each fits in a chunk, as the whole did)."""
-    return [unit._replace(text=s, tokens=count_tokens(s), paragraph=None) for s in sentences(unit.paragraph or "")]
+    page, path, block_id = unit.page, unit.heading_path, unit.block_id
+    return [_Unit(s, page, path, block_id, count_tokens(s)) for s in sentences(unit.paragraph or "")]
 
 
 def _split_long(text: str, max_tokens: int) -> list[tuple[str, int]]:

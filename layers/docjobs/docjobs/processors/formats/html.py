@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
-from docjobs.domain.text import normalize_space
+from docjobs.domain.text import normalize_spaces
 from docjobs.processors.model import Block, Page, ParsedDocument
 
 # Never text of the document: removed before reading (their text would otherwise join that of
@@ -37,6 +37,11 @@ def parse_html(text: str) -> ParsedDocument:
             else:
                 node.decompose()
         _walk(body, blocks, _holders(body))
+        # The walk keeps each block's text as read; its white space is collapsed for all at once.
+        prose = [block for block in blocks if block.type not in ("table", "code")]
+        for block, normalized in zip(prose, normalize_spaces([block.text for block in prose])):
+            block.text = normalized
+        blocks = [block for block in blocks if block.text]
     metadata["page_count"] = 1
     return ParsedDocument(format="html", pages=[Page(number=1)], blocks=blocks, metadata=metadata,
                           warnings=[] if blocks else ["The document has no text."])  # fmt: skip
@@ -58,8 +63,7 @@ def _walk(node: LexborNode, blocks: list[Block], holders: set[int]) -> None:
     inline: list[str] = []  # loose text and inline elements between blocks form one paragraph
 
     def flush() -> None:
-        if text := normalize_space(" ".join(inline)):
-            blocks.append(Block("paragraph", text, 1))
+        blocks.append(Block("paragraph", " ".join(inline), 1))
         inline.clear()
 
     loose = node.text(deep=False)  # its own text, outside its elements: most often only white space
@@ -70,23 +74,22 @@ def _walk(node: LexborNode, blocks: list[Block], holders: set[int]) -> None:
                 flush()
             if holders and child.mem_id in holders:
                 _walk(child, blocks, holders)
-            elif text := normalize_space(child.text()):
-                blocks.append(Block("paragraph", text, 1))
+            else:
+                blocks.append(Block("paragraph", child.text(), 1))
         elif tag == "-text":
             if not (loose := child.text(deep=False)).isspace():  # the space between blocks is no text
                 inline.append(loose)
         elif tag in _HEADINGS:
             if inline:
                 flush()
-            if text := normalize_space(child.text()):
-                blocks.append(Block("heading", text, 1, _HEADINGS[tag]))
+            blocks.append(Block("heading", child.text(), 1, _HEADINGS[tag]))
         elif tag == "li":
             if inline:
                 flush()
             if holders and child.mem_id in holders:
                 _walk(child, blocks, holders)
-            elif text := normalize_space(child.text()):
-                blocks.append(Block("list_item", text, 1))
+            else:
+                blocks.append(Block("list_item", child.text(), 1))
         elif tag in _CONTAINERS:
             if inline:
                 flush()
@@ -110,5 +113,7 @@ def _walk(node: LexborNode, blocks: list[Block], holders: set[int]) -> None:
 def _rows(table: LexborNode) -> list[list[str]]:
     """The table's rows of cell texts (each row's own cells: a query per row costs more than
     reading its children); rows without text are left out."""
-    rows = [[normalize_space(cell.text()) for cell in row.iter() if cell.tag in _CELLS] for row in table.css("tr")]
+    rows = [[cell.text() for cell in row.iter() if cell.tag in _CELLS] for row in table.css("tr")]
+    texts = iter(normalize_spaces([text for row in rows for text in row]))
+    rows = [[next(texts) for _ in row] for row in rows]
     return [row for row in rows if any(row)]
