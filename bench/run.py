@@ -96,8 +96,22 @@ def pypdf_text(data: bytes) -> None:
         page.extract_text()
 
 
+def machine_speed_ms() -> float:
+    """A fixed pure-Python loop, median of 3, in ms: this machine's speed drifts (the same loop has
+    taken 190 and 330 ms minutes apart), and absolute figures (HTML ms, local-stack seconds) drift
+    with it. Printed at the start, before the local stack's figures and at the end."""
+    timings = []
+    for _ in range(3):
+        started = time.perf_counter()
+        sum(i * i for i in range(3_000_000))
+        timings.append((time.perf_counter() - started) * 1000)
+    return round(statistics.median(timings), 1)
+
+
 def main() -> int:
     from docjobs.processors.formats import parse_bytes
+
+    speed = {"start": machine_speed_ms()}
 
     from bench.corpus import corpus, simple_corpus
 
@@ -118,6 +132,7 @@ def main() -> int:
     from bench.batches import run as run_batches
 
     sizes = tuple(int(n) for n in os.environ.get("BENCH_BATCH_SIZES", "10,100,1000").split(","))
+    speed["before batch_parse"] = machine_speed_ms()
     batches = run_batches(sizes)
     from bench import indexes
 
@@ -128,9 +143,11 @@ def main() -> int:
     cold_results = coldstart.run()
     warm_results = warm.run()
     size_results = sizes.run()
+    speed["before the local stack's latency"] = machine_speed_ms()
     latency_results = latency.run()
     memory_results = memory.run()
-    report = {"python": platform.python_version(), "machine": platform.machine(), "runs": RUNS,
+    speed["end"] = machine_speed_ms()
+    report = {"python": platform.python_version(), "machine": platform.machine(), "runs": RUNS, "machine_speed_ms": speed,
               "corpus": {name: len(parse_bytes(d).pages) for name, d in documents.items()}, "results": rows,
               "batches": batches, "indexes": index_results, "costs": cost_results,
               "cold_start": cold_results, "warm": warm_results, "sizes": size_results,
@@ -158,6 +175,7 @@ def main() -> int:
     sizes.report(size_results)
     latency.report(latency_results)
     memory.report(memory_results)
+    print("\nmachine speed (a fixed pure-Python loop, ms; lower is faster): " + ", ".join(f"{k} {v}" for k, v in speed.items()))
     print(f"\nwritten to {out}")
     return 0
 

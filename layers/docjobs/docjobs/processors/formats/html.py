@@ -77,8 +77,8 @@ def _walk(node: LexborNode, blocks: list[Block], holders: set[int]) -> None:
             else:
                 blocks.append(Block("paragraph", child.text(), 1))
         elif tag == "-text":
-            if not (loose := child.text(deep=False)).isspace():  # the space between blocks is no text
-                inline.append(loose)
+            if not (text := child.text(deep=False)).isspace():  # the space between blocks is no text
+                inline.append(text)
         elif tag in _HEADINGS:
             if inline:
                 flush()
