@@ -7,6 +7,8 @@ import json
 import boto3
 import pytest
 from botocore.exceptions import ClientError
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 
 def test_a_cancelled_transaction_leaves_every_item_as_it_was(stack):
@@ -158,3 +160,55 @@ def test_an_update_expression_parsed_once_still_updates_each_item_on_its_own(sta
         with pytest.raises(ClientError) as raised:
             client.update_item(TableName=table, Key={"pk": {"S": "a"}, "sk": {"S": "x"}}, UpdateExpression="SET n = = 1")
         assert raised.value.response["Error"]["Code"] == "ValidationException"
+
+
+_SCALARS = st.one_of(
+    st.builds(lambda s: {"S": s}, st.text(max_size=8)),
+    st.builds(lambda n: {"N": str(n)}, st.integers(-1000, 1000)),
+    st.builds(lambda b: {"B": b}, st.binary(max_size=8)),
+    st.builds(lambda b: {"BOOL": b}, st.booleans()),
+    st.just({"NULL": True}),
+    st.builds(lambda ss: {"SS": sorted(ss)}, st.sets(st.text(min_size=1, max_size=4), min_size=1, max_size=3)),
+    st.builds(lambda ns: {"NS": [str(n) for n in sorted(ns)]}, st.sets(st.integers(0, 99), min_size=1, max_size=3)),
+)
+_ATTRIBUTES = st.recursive(
+    _SCALARS,
+    lambda inner: st.one_of(st.builds(lambda items: {"L": items}, st.lists(inner, max_size=4)),
+                            st.builds(lambda m: {"M": m}, st.dictionaries(st.text(max_size=5), inner, max_size=4))),
+    max_leaves=20,
+)  # fmt: skip
+
+
+@settings(max_examples=300, deadline=None)
+@given(_ATTRIBUTES)
+def test_attributes_as_plain_json_are_what_motos_own_conversion_gives_and_share_nothing(attribute):
+    """DynamoType.to_regular_json, built once instead of deep-copied at every level (stream
+    images, transaction snapshots): the same JSON, and changing it never changes the item."""
+    from docjobs.local.emulator import make_attribute_json_cheap
+    from moto.dynamodb.models.dynamo_type import DynamoType
+
+    make_attribute_json_cheap()
+    value = DynamoType(attribute)
+    ours = DynamoType.to_regular_json(value)
+    assert ours == DynamoType.to_regular_json.__wrapped__(value)
+
+    def scribble(node):  # change every container in our copy
+        if isinstance(node, dict):
+            for key in list(node):
+                scribble(node[key])
+            node["scribbled"] = True
+        elif isinstance(node, list):
+            for child in node:
+                scribble(child)
+            node.append("scribbled")
+
+    scribble(ours)
+    assert DynamoType.to_regular_json(value) == DynamoType.to_regular_json.__wrapped__(DynamoType(attribute))
+
+
+def test_the_emulators_apps_are_not_in_debug_mode(stack):
+    """Flask's debug mode built a class per request; out of it, the emulator still answers."""
+    from moto.moto_server import threaded_moto_server, werkzeug_app
+
+    assert werkzeug_app.create_backend_app("sqs").debug is False
+    assert threaded_moto_server.create_backend_app is werkzeug_app.create_backend_app

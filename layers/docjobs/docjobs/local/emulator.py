@@ -14,7 +14,11 @@
    message on every send and receive. Items are JSON-encoded directly (the same bytes; a test
    holds the two equal), the service is looked up once per host, expressions are parsed once and
    the clock is read cheaply, so that the local stack's pace is set by docjobs, not by the
-   emulator's bookkeeping.
+   emulator's bookkeeping. Likewise an item's attributes become plain JSON (for stream records,
+   old and new images on every write) without moto's deep copy at every level of nesting, and
+   moto's Flask apps leave debug mode (which built a new class for every request), and its Step
+   Functions interpreter parses each JSONPath once (it built a new parser, tables and all, for
+   every path of every state it ran).
 """
 
 from __future__ import annotations
@@ -80,7 +84,7 @@ def _item_level_transactions(original: Any) -> Any:
                 current = self.get_item(table_name, key)
             except Exception:  # an invalid key: moto's own validation reports it
                 continue
-            snapshots.append((table_name, key, copy.deepcopy(current.to_json()["Attributes"]) if current else None))
+            snapshots.append((table_name, key, current.to_json()["Attributes"] if current else None))  # a fresh copy
         try:
             return original(self, transact_items)
         except Exception:
@@ -103,6 +107,9 @@ def prepare_emulator() -> None:
     make_dispatch_cheap()
     make_queue_clocks_cheap()
     reuse_state_machine_clients()
+    make_attribute_json_cheap()
+    leave_debug_mode()
+    parse_json_paths_once()
 
 
 def keep_outbox(directory: Path) -> None:
@@ -342,3 +349,60 @@ def make_dynamodb_atomic() -> None:
 
         locked._docjobs_atomic = True  # type: ignore[attr-defined]
         setattr(DynamoDBBackend, name, locked)
+
+
+def make_attribute_json_cheap() -> None:
+    """moto's DynamoType.to_regular_json deep-copies its value and then converts each nested value,
+    which deep-copies it again: a map n levels deep is copied n times. The same plain JSON, built
+    once (a test holds the two equal and unshared with the item)."""
+    from moto.dynamodb.models.dynamo_type import DynamoType
+
+    if getattr(DynamoType.to_regular_json, "_docjobs_cheap", False):
+        return
+
+    def to_regular_json(self: Any) -> dict[str, Any]:
+        value = self.value
+        if isinstance(value, dict):
+            value = {k: v.to_regular_json() if isinstance(v, DynamoType) else copy.deepcopy(v) for k, v in value.items()}
+        elif isinstance(value, list):
+            value = [v.to_regular_json() if isinstance(v, DynamoType) else copy.deepcopy(v) for v in value]
+        elif self.is_binary() and isinstance(value, str):
+            value = base64.b64decode(value)
+        return {self.type: value}
+
+    to_regular_json._docjobs_cheap = True  # type: ignore[attr-defined]
+    to_regular_json.__wrapped__ = DynamoType.to_regular_json  # type: ignore[attr-defined]
+    DynamoType.to_regular_json = to_regular_json  # type: ignore[method-assign]
+
+
+def leave_debug_mode() -> None:
+    """moto turns on Flask's debug mode for each service's app, and in it Flask builds a new class
+    for every request's form data (to explain a missing enctype): out of debug mode. An error in
+    moto still answers 500, as before."""
+    from moto.moto_server import threaded_moto_server, werkzeug_app
+
+    if getattr(werkzeug_app.create_backend_app, "_docjobs_quiet", False):
+        return
+    original = werkzeug_app.create_backend_app
+
+    @functools.wraps(original)
+    def create_backend_app(*args: Any, **kwargs: Any) -> Any:
+        app = original(*args, **kwargs)
+        app.debug = False
+        return app
+
+    create_backend_app._docjobs_quiet = True  # type: ignore[attr-defined]
+    werkzeug_app.create_backend_app = create_backend_app  # type: ignore[assignment]
+    threaded_moto_server.create_backend_app = create_backend_app  # type: ignore[attr-defined]  # imported by name there
+
+
+def parse_json_paths_once() -> None:
+    """moto's Step Functions interpreter calls jsonpath_ng's `parse` for every path of every state
+    it runs, and each call builds a new parser. A parsed path is only read (`find`, `update` change
+    the data, not the path), so one per path text serves every state and thread."""
+    from moto.stepfunctions.parser.asl.component.common.path import result_path
+    from moto.stepfunctions.parser.asl.utils import json_path
+
+    for module in (json_path, result_path):
+        if not hasattr(module.parse, "cache_info"):
+            module.parse = functools.lru_cache(maxsize=1024)(module.parse)  # type: ignore[attr-defined]
