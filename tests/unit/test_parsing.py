@@ -137,6 +137,8 @@ def test_html_text_is_read_as_a_browser_shows_it():
     table = parse_bytes(html, "page.html").blocks[12]
     assert table.rows == [["a", "inner", "c"], ["inner"]]  # a row's own cells; the inner table's row after it
     assert "Menu" not in str(blocks) and "Chart" not in str(blocks)
+    toc = b"<dl><dt>1. Intro</dt><dd><dl><dt>1.1. Version</dt><dt>1.2. Scope</dt></dl></dd></dl>"  # DocBook's contents
+    assert [b.text for b in parse_bytes(toc, "toc.html").blocks] == ["1. Intro", "1.1. Version", "1.2. Scope"]
 
 
 def test_markdown_structure():

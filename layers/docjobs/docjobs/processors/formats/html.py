@@ -17,8 +17,10 @@ _CELLS = {"td", "th"}
 _PARAGRAPHS = {"p", "dt", "dd", "figcaption", "caption", "address"}
 _CONTAINERS = {"div", "section", "article", "main", "body", "header", "footer", "aside", "form", "fieldset",
                "figure", "details", "ul", "ol", "dl", "blockquote", "center"}  # fmt: skip
-# A list item or paragraph holding one of these is read as a container (its blocks one by one).
-_HOLDS_BLOCKS = ":is(li, p, dt, dd, figcaption, caption, address) :is(ul, ol, table, p, div)"
+# A list item or paragraph holding a block (a nested list, a paragraph, a table...) is read as a
+# container: its blocks one by one, not its text run together.
+_BLOCKS = sorted({*_HEADINGS, *_PARAGRAPHS, *_CONTAINERS, "li", "table", "pre"} - {"body"})
+_HOLDS_BLOCKS = f":is(li, {', '.join(sorted(_PARAGRAPHS))}) :is({', '.join(_BLOCKS)})"
 
 
 def parse_html(text: str) -> ParsedDocument:
