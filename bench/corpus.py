@@ -55,13 +55,13 @@ class _Typesetter:
             if not word:
                 continue
             name = self.bold if font == self.regular and self.rng.random() < 0.03 else font
-            pieces = [word]
+            pieces: list[str | int] = [word]
             if len(word) > 3 and self.rng.random() < 0.3:  # kerning between two letters
                 cut = self.rng.randint(1, len(word) - 1)
-                pieces = [word[:cut], self.rng.choice(("15", "-20", "28", "-10")), word[cut:]]
+                pieces = [word[:cut], self.rng.choice((15, -20, 28, -10)), word[cut:]]
             for piece in pieces:
-                if piece.lstrip("-").isdigit():
-                    items.append(piece)
+                if isinstance(piece, int):
+                    items.append(str(piece))
                     continue
                 for subset, data in self.fonts[name].splitString(piece, self.c._doc):
                     if (name, subset) != current:
