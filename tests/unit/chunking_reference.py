@@ -1,13 +1,13 @@
 """The chunker as first written, every block split into sentences up front: slow, plainly right.
-The fast chunker (docjobs.processors.chunking) must give exactly what this one gives."""
+The fast chunker (docjobs.processors.chunking) must give exactly what this one gives. Only the
+splitting and packing differ between the two; the rest is the module's own."""
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from typing import Any
 
-from docjobs.domain.text import sentences
+from docjobs.processors.chunking import _by_sentences, _chunk, _sections, _sentence_units, _split_long
 from docjobs.processors.model import Block, count_tokens
 
 STRATEGIES = ("tokens", "heading", "sentence")
@@ -61,28 +61,6 @@ def _units(blocks: list[Block], max_tokens: int) -> list[_Unit]:
     return units
 
 
-def _split_long(text: str, max_tokens: int) -> list[tuple[str, int]]:
-    """(sentence, its tokens); a sentence longer than `max_tokens` is cut by words."""
-    pieces: list[tuple[str, int]] = []
-    for sentence in sentences(text) or [text]:
-        tokens = count_tokens(sentence)
-        if tokens <= max_tokens:
-            pieces.append((sentence, tokens))
-            continue
-        words = sentence.split()
-        while count_tokens(" ".join(words)) > max_tokens and len(words) > 1:  # one enormous "sentence"
-            take = max(1, len(words) // 2)
-            while take > 1 and count_tokens(" ".join(words[:take])) > max_tokens:
-                take //= 2
-            piece = " ".join(words[:take])
-            pieces.append((piece, count_tokens(piece)))
-            words = words[take:]
-        if words:
-            rest = " ".join(words)
-            pieces.append((rest, count_tokens(rest)))
-    return pieces
-
-
 def _pack(units: list[_Unit], max_tokens: int, overlap_tokens: int) -> list[list[_Unit]]:
     groups: list[list[_Unit]] = []
     current: list[_Unit] = []
@@ -125,55 +103,3 @@ def _overlap(group: list[_Unit], overlap_tokens: int) -> list[_Unit]:
         tail.insert(0, unit)
         size += unit.tokens
     return tail
-
-
-def _sections(units: list[_Unit]) -> list[list[_Unit]]:
-    sections: list[list[_Unit]] = []
-    for unit in units:
-        if unit.starts_section or not sections:
-            sections.append([])
-        sections[-1].append(unit)
-    return sections
-
-
-def _sentence_units(blocks: list[Block]) -> list[_Unit]:
-    units = []
-    for index, block in enumerate(blocks):
-        path = tuple(block.heading_path + ([block.text] if block.type == "heading" else []))
-        for sentence in sentences(block.text) if block.type != "heading" else [block.text]:
-            units.append(_Unit(sentence, block.page, path, f"b_{index}", count_tokens(sentence), block.type == "heading"))
-    return units
-
-
-def _by_sentences(units: list[_Unit], per_chunk: int) -> list[list[_Unit]]:
-    groups: list[list[_Unit]] = []
-    for unit in units:
-        if not groups or len([u for u in groups[-1] if not u.starts_section]) >= per_chunk or unit.starts_section:
-            groups.append([])
-        groups[-1].append(unit)
-    return groups
-
-
-def _chunk(group: list[_Unit], index: int, seed: str) -> dict[str, Any]:
-    # Sentences of one block rejoin with a space; blocks are separated by a blank line.
-    parts: list[str] = []
-    for i, unit in enumerate(group):
-        if i and unit.block_id == group[i - 1].block_id:
-            parts[-1] += " " + unit.text
-        else:
-            parts.append(unit.text)
-    text = "\n\n".join(parts)
-    pages = sorted({u.page for u in group})
-    digest = hashlib.blake2b(f"{seed}\x1f{index}\x1f{text}".encode(), digest_size=8).hexdigest()
-    body = [u for u in group if not u.starts_section] or group
-    return {
-        "id": f"ch_{digest}",
-        "index": index,
-        "text": text,
-        "token_count": sum(u.tokens for u in group),
-        "page_start": pages[0],
-        "page_end": pages[-1],
-        "pages": pages,
-        "heading_path": list(body[0].heading_path),
-        "block_ids": list(dict.fromkeys(u.block_id for u in group)),
-    }

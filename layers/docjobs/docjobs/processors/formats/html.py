@@ -15,12 +15,13 @@ _SKIPPED_OR_BREAK = ", ".join(sorted(_SKIPPED)) + ", br"
 _HEADINGS = {"h1": 1, "h2": 2, "h3": 3, "h4": 4, "h5": 5, "h6": 6}
 _CELLS = {"td", "th"}
 _PARAGRAPHS = {"p", "dt", "dd", "figcaption", "caption", "address"}
+_READ_WHOLE = {**{tag: "paragraph" for tag in _PARAGRAPHS}, "li": "list_item"}  # unless they hold blocks
 _CONTAINERS = {"div", "section", "article", "main", "body", "header", "footer", "aside", "form", "fieldset",
                "figure", "details", "ul", "ol", "dl", "blockquote", "center"}  # fmt: skip
 # A list item or paragraph holding a block (a nested list, a paragraph, a table...) is read as a
 # container: its blocks one by one, not its text run together.
 _BLOCKS = sorted({*_HEADINGS, *_PARAGRAPHS, *_CONTAINERS, "li", "table", "pre"} - {"body"})
-_HOLDS_BLOCKS = f":is(li, {', '.join(sorted(_PARAGRAPHS))}) :is({', '.join(_BLOCKS)})"
+_HOLDS_BLOCKS = f":is({', '.join(sorted(_READ_WHOLE))}) :is({', '.join(_BLOCKS)})"
 
 
 def parse_html(text: str) -> ParsedDocument:
@@ -55,7 +56,7 @@ def _holders(body: LexborNode) -> set[int]:
     for inner in body.css(_HOLDS_BLOCKS):
         node = inner.parent
         while node is not None and node.mem_id not in holders and node.tag != "body":
-            if node.tag == "li" or node.tag in _PARAGRAPHS:
+            if node.tag in _READ_WHOLE:
                 holders.add(node.mem_id)
             node = node.parent
     return holders
@@ -71,13 +72,13 @@ def _walk(node: LexborNode, blocks: list[Block], holders: set[int]) -> None:
     loose = node.text(deep=False)  # its own text, outside its elements: most often only white space
     for child in node.iter(include_text=bool(loose) and not loose.isspace()):
         tag = child.tag
-        if tag in _PARAGRAPHS:
+        if (kind := _READ_WHOLE.get(tag)) is not None:
             if inline:
                 flush()
             if holders and child.mem_id in holders:
                 _walk(child, blocks, holders)
             else:
-                blocks.append(Block("paragraph", child.text(), 1))
+                blocks.append(Block(kind, child.text(), 1))
         elif tag == "-text":
             if not (text := child.text(deep=False)).isspace():  # the space between blocks is no text
                 inline.append(text)
@@ -85,13 +86,6 @@ def _walk(node: LexborNode, blocks: list[Block], holders: set[int]) -> None:
             if inline:
                 flush()
             blocks.append(Block("heading", child.text(), 1, _HEADINGS[tag]))
-        elif tag == "li":
-            if inline:
-                flush()
-            if holders and child.mem_id in holders:
-                _walk(child, blocks, holders)
-            else:
-                blocks.append(Block("list_item", child.text(), 1))
         elif tag in _CONTAINERS:
             if inline:
                 flush()
