@@ -14,11 +14,11 @@
    message on every send and receive. Items are JSON-encoded directly (the same bytes; a test
    holds the two equal), the service is looked up once per host, expressions are parsed once and
    the clock is read cheaply, so that the local stack's pace is set by docjobs, not by the
-   emulator's bookkeeping. Likewise an item's attributes become plain JSON (for stream records,
-   old and new images on every write) without moto's deep copy at every level of nesting, and
-   moto's Flask apps leave debug mode (which built a new class for every request), and its Step
-   Functions interpreter parses each JSONPath once (it built a new parser, tables and all, for
-   every path of every state it ran).
+   emulator's bookkeeping. Likewise, an item's attributes become plain JSON (for stream records:
+   old and new images on every write) without moto's deep copy at every level of nesting; moto's
+   Flask apps leave debug mode (which built a new class for every request); and its Step Functions
+   interpreter parses each JSONPath once (it built a new parser, tables and all, for every path of
+   every state it ran).
 """
 
 from __future__ import annotations
