@@ -16,6 +16,8 @@ from typing import Any
 from docjobs.local.provision import ACCOUNT, REGION, LocalFunction, SqsSource, StreamSource
 from docjobs.observability import logger
 
+SHARD_LISTING_SECONDS = 10.0
+
 
 def load_function_module(function: LocalFunction) -> ModuleType:
     module_file, _, _ = function.handler.rpartition(".")
@@ -84,9 +86,15 @@ class StreamPoller(threading.Thread):
 
     def run(self) -> None:
         iterators: dict[str, str] = {}
+        shards: list[dict[str, Any]] = []
+        listed_at = float("-inf")
         while not self.stop_event.is_set():
             try:
-                shards = self.streams.describe_stream(StreamArn=self.source.stream_arn)["StreamDescription"]["Shards"]
+                # Shards change rarely (DynamoDB rolls them over every few hours): list them now and
+                # then, not before every read (a call to the emulator, 5 times a second when idle).
+                if not shards or time.monotonic() - listed_at > SHARD_LISTING_SECONDS:
+                    shards = self.streams.describe_stream(StreamArn=self.source.stream_arn)["StreamDescription"]["Shards"]
+                    listed_at = time.monotonic()
                 busy = False
                 for shard in shards:
                     shard_id = shard["ShardId"]
