@@ -47,17 +47,20 @@ def parse_rates(documents: dict[str, bytes], pages: int) -> dict[str, float]:
                 extract(data)
             rates[name] = pages / (time.perf_counter() - started)
         rounds.append(rates)
-    median = lambda values: statistics.median(values)  # noqa: E731
+    median = statistics.median
     return {**{name: median([r[name] for r in rounds]) for name in extractors},
             "docjobs_ratio": median([r["docjobs"] / r["pypdf"] for r in rounds]),
             "raw_ratio": median([r["raw"] / r["pypdf"] for r in rounds])}
 
 
-def parse_rows(label: str, documents: dict[str, bytes]) -> list[dict]:
+def page_counts(documents: dict[str, bytes]) -> dict[str, int]:
     from docjobs.processors.formats import parse_bytes
 
-    pages = sum(len(parse_bytes(d).pages) for d in documents.values())
-    rates = parse_rates(documents, pages)
+    return {name: len(parse_bytes(data).pages) for name, data in documents.items()}
+
+
+def parse_rows(label: str, documents: dict[str, bytes]) -> list[dict]:
+    rates = parse_rates(documents, sum(page_counts(documents).values()))
     return [{"benchmark": f"parse throughput, {label} (pages/s)", "docjobs": round(rates["docjobs"], 1), "baseline": "pypdf extract_text",
              "baseline_value": round(rates["pypdf"], 1), "ratio": round(rates["docjobs_ratio"], 2)},
             {"benchmark": f"raw pypdfium2 text, no structure, {label} (pages/s): the ceiling", "docjobs": round(rates["raw"], 1),
@@ -99,7 +102,7 @@ def pypdf_text(data: bytes) -> None:
 def machine_speed_ms() -> float:
     """A fixed pure-Python loop, median of 3, in ms: this machine's speed drifts (the same loop has
     taken 190 and 330 ms minutes apart), and absolute figures (HTML ms, local-stack seconds) drift
-    with it. Printed at the start, before the local stack's figures and at the end."""
+    with it. Printed at the start, before batch_parse, before the local stack's latency and at the end."""
     timings = []
     for _ in range(3):
         started = time.perf_counter()
@@ -109,14 +112,11 @@ def machine_speed_ms() -> float:
 
 
 def main() -> int:
-    from docjobs.processors.formats import parse_bytes
-
     speed = {"start": machine_speed_ms()}
 
     from bench.corpus import corpus, simple_corpus
 
     documents = corpus()
-    pages = sum(len(parse_bytes(d).pages) for d in documents.values())
     docjobs_parse(next(iter(documents.values())))  # warm all up: imports are not throughput
     pypdf_text(next(iter(documents.values())))
     pypdfium2_raw_text(next(iter(documents.values())))
@@ -148,14 +148,14 @@ def main() -> int:
     memory_results = memory.run()
     speed["end"] = machine_speed_ms()
     report = {"python": platform.python_version(), "machine": platform.machine(), "runs": RUNS, "machine_speed_ms": speed,
-              "corpus": {name: len(parse_bytes(d).pages) for name, d in documents.items()}, "results": rows,
+              "corpus": page_counts(documents), "results": rows,
               "batches": batches, "indexes": index_results, "costs": cost_results,
               "cold_start": cold_results, "warm": warm_results, "sizes": size_results,
               "local_stack": latency_results, "memory": memory_results, "html": html_results}  # fmt: skip
     out = Path(__file__).parent / "results" / "latest.json"
     out.parent.mkdir(exist_ok=True)
     out.write_text(json.dumps(report, indent=2))
-    print(f"\ncorpus: {pages} pages in {len(documents)} PDFs, typeset and simple; medians of {RUNS} rounds; Python {report['python']}\n")
+    print(f"\ncorpus: {sum(report['corpus'].values())} pages in {len(documents)} PDFs, typeset and simple; medians of {RUNS} rounds; Python {report['python']}\n")
     print("| benchmark | docjobs | baseline | baseline value | ratio |")
     print("|---|---|---|---|---|")
     for r in rows:

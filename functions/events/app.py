@@ -17,7 +17,7 @@ from docjobs.services.webhooks import EndpointsOfBatch
 processor = BatchProcessor(event_type=EventType.DynamoDBStreams, raise_on_entire_batch_failure=False)
 
 
-def record_handler(record: DynamoDBRecord, endpoints: EndpointsOfBatch | None = None) -> None:
+def record_handler(record: DynamoDBRecord, endpoints: EndpointsOfBatch) -> None:
     images = record.raw_event.get("dynamodb", {})
     old = from_item(images["OldImage"]) if images.get("OldImage") else None
     new = from_item(images["NewImage"]) if images.get("NewImage") else None

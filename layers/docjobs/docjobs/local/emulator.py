@@ -36,10 +36,25 @@ from pathlib import Path
 from typing import Any
 
 _LOCK = threading.RLock()
+_APPLIED: set[str] = set()
 _OPERATIONS = (
     "put_item", "update_item", "delete_item", "get_item", "batch_write_item", "batch_get_item",
     "transact_write_items", "transact_get_items", "query", "scan",
 )  # fmt: skip
+
+
+def _once(fix: Any) -> Any:
+    """Each fix patches moto once per process, however often the local stack, the tests and the
+    benchmarks ask for it (a second patch would wrap the first)."""
+
+    @functools.wraps(fix)
+    def apply() -> None:
+        with _LOCK:
+            if fix.__name__ not in _APPLIED:
+                fix()
+                _APPLIED.add(fix.__name__)
+
+    return apply
 
 
 class _NoTableCopies:
@@ -137,14 +152,13 @@ def keep_outbox(directory: Path) -> None:
     SESBackend.send_email = send_email  # type: ignore[method-assign]
 
 
+@_once
 def make_queue_clocks_cheap() -> None:
     """moto's SQS asks each message whether it is visible and whether it is delayed, on every send
     and receive, through a clock that builds two datetimes per question: with 500 messages queued
     a send took 30 ms and a receive 90. The same clock, read from time.time()."""
     import moto.sqs.models as sqs
 
-    if getattr(sqs.unix_time_millis, "_docjobs_cheap", False):
-        return
     unix_time, unix_time_millis = sqs.unix_time, sqs.unix_time_millis
 
     def seconds(dt: datetime.datetime | None = None) -> float:
@@ -153,7 +167,6 @@ def make_queue_clocks_cheap() -> None:
     def millis(dt: datetime.datetime | None = None) -> float:
         return time.time() * 1000.0 if dt is None else unix_time_millis(dt)
 
-    millis._docjobs_cheap = True  # type: ignore[attr-defined]
     sqs.unix_time, sqs.unix_time_millis = seconds, millis  # type: ignore[assignment]
 
 
@@ -163,6 +176,7 @@ _STATE_MACHINE_TASK_MODULES = [
 ] + ["moto.stepfunctions.parser.asl.component.state.exec.state_task.lambda_eval_utils"]
 
 
+@_once
 def reuse_state_machine_clients() -> None:
     """moto's Step Functions interpreter makes a new boto3 client for every task it runs (a tenth
     of a 1,000-child batch_parse's time); clients are thread-safe and alike, so one per service
@@ -172,8 +186,6 @@ def reuse_state_machine_clients() -> None:
     import moto.stepfunctions.parser.asl.utils.boto_client as boto_client
 
     make = boto_client.boto_client_for
-    if getattr(make, "_docjobs_reused", False):
-        return
     made: dict[tuple[Any, ...], Any] = {}
     lock = threading.Lock()
 
@@ -184,7 +196,6 @@ def reuse_state_machine_clients() -> None:
                 made[key] = make(region, service, state_credentials)
             return made[key]
 
-    boto_client_for._docjobs_reused = True  # type: ignore[attr-defined]
     boto_client.boto_client_for = boto_client_for  # type: ignore[assignment]
     for name in _STATE_MACHINE_TASK_MODULES:  # each imported the function by name
         module = importlib.import_module(name)
@@ -192,6 +203,7 @@ def reuse_state_machine_clients() -> None:
             module.boto_client_for = boto_client_for  # type: ignore[attr-defined]
 
 
+@_once
 def make_dispatch_cheap() -> None:
     """moto's server finds the service of every request by listing its own package directory
     (hundreds of stat calls) and trying every service's URL patterns, and its operation by listing
@@ -201,8 +213,6 @@ def make_dispatch_cheap() -> None:
     import moto.core.responses as responses
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication
 
-    if getattr(backends.list_of_moto_modules, "_docjobs_cached", False):
-        return
     names_of = responses.method_names_from_class
     known: dict[type, frozenset[str]] = {}
 
@@ -217,7 +227,6 @@ def make_dispatch_cheap() -> None:
     def list_of_moto_modules() -> tuple[str, ...]:
         return modules
 
-    list_of_moto_modules._docjobs_cached = True  # type: ignore[attr-defined]
     backends.list_of_moto_modules = list_of_moto_modules  # type: ignore[assignment]
     find = DomainDispatcherApplication.get_backend_for_host
     found: dict[Any, Any] = {}
@@ -259,6 +268,7 @@ def _wire_value(value: Any) -> Any:
     raise TypeError(type(value).__name__)
 
 
+@_once
 def serialize_items_directly() -> None:
     import importlib
 
@@ -267,8 +277,6 @@ def serialize_items_directly() -> None:
     for service, (handler_path, operations) in _WIRE_FORM_OPERATIONS.items():
         module, _, name = handler_path.rpartition(".")
         handler = getattr(importlib.import_module(module), name)
-        if getattr(handler.serialized, "_docjobs_direct", False):
-            continue
         handler.serialized = _direct_serializer(handler.serialized, service, operations, ActionResult)
 
 
@@ -286,10 +294,10 @@ def _direct_serializer(original: Any, service: str, operations: frozenset[str], 
             return 200, {"Content-Type": "application/x-amz-json-1.0", **self.response_headers}, body
         return original(self, action_result)
 
-    serialized._docjobs_direct = True  # type: ignore[attr-defined]
     return serialized
 
 
+@_once
 def parse_update_expressions_once() -> None:
     """moto parses an update expression up to three times a call and validates it on a deep copy
     of its syntax tree; both cost more than the rest of the update. Each distinct expression text
@@ -299,8 +307,6 @@ def parse_update_expressions_once() -> None:
     import moto.dynamodb.parsing.validators as validators
     from moto.dynamodb.parsing.expressions import UpdateExpressionParser
 
-    if getattr(validators.deepcopy, "_docjobs_unpickled", False):
-        return
     parse = UpdateExpressionParser.make.__func__  # type: ignore[attr-defined]
 
     @functools.lru_cache(maxsize=4096)
@@ -325,40 +331,34 @@ def parse_update_expressions_once() -> None:
         expression = getattr(value, "_docjobs_expression", None)
         return tree_of(expression) if expression is not None else copy.deepcopy(value, memo)
 
-    deepcopy._docjobs_unpickled = True  # type: ignore[attr-defined]
     UpdateExpressionParser.make = classmethod(make)  # type: ignore[method-assign,assignment]
     validators.deepcopy = deepcopy  # type: ignore[assignment]
 
 
+@_once
 def make_dynamodb_atomic() -> None:
     import moto.dynamodb.models as models
     from moto.dynamodb.models import DynamoDBBackend
 
-    if not isinstance(models.copy, _NoTableCopies):
-        models.copy = _NoTableCopies()  # type: ignore[assignment]
-        DynamoDBBackend.transact_write_items = _item_level_transactions(DynamoDBBackend.transact_write_items)  # type: ignore[method-assign]
+    models.copy = _NoTableCopies()  # type: ignore[assignment]
+    DynamoDBBackend.transact_write_items = _item_level_transactions(DynamoDBBackend.transact_write_items)  # type: ignore[method-assign]
     for name in _OPERATIONS:
         original = getattr(DynamoDBBackend, name)
-        if getattr(original, "_docjobs_atomic", False):
-            continue
 
         @functools.wraps(original)
         def locked(self, *args, __original=original, **kwargs):  # type: ignore[no-untyped-def]
             with _LOCK:
                 return __original(self, *args, **kwargs)
 
-        locked._docjobs_atomic = True  # type: ignore[attr-defined]
         setattr(DynamoDBBackend, name, locked)
 
 
+@_once
 def make_attribute_json_cheap() -> None:
     """moto's DynamoType.to_regular_json deep-copies its value and then converts each nested value,
     which deep-copies it again: a map n levels deep is copied n times. The same plain JSON, built
     once (a test holds the two equal and unshared with the item)."""
     from moto.dynamodb.models.dynamo_type import DynamoType
-
-    if getattr(DynamoType.to_regular_json, "_docjobs_cheap", False):
-        return
 
     def to_regular_json(self: Any) -> dict[str, Any]:
         value = self.value
@@ -370,19 +370,17 @@ def make_attribute_json_cheap() -> None:
             value = base64.b64decode(value)
         return {self.type: value}
 
-    to_regular_json._docjobs_cheap = True  # type: ignore[attr-defined]
     to_regular_json.__wrapped__ = DynamoType.to_regular_json  # type: ignore[attr-defined]
     DynamoType.to_regular_json = to_regular_json  # type: ignore[method-assign]
 
 
+@_once
 def leave_debug_mode() -> None:
     """moto turns on Flask's debug mode for each service's app, and in it Flask builds a new class
     for every request's form data (to explain a missing enctype): out of debug mode. An error in
     moto still answers 500, as before."""
     from moto.moto_server import threaded_moto_server, werkzeug_app
 
-    if getattr(werkzeug_app.create_backend_app, "_docjobs_quiet", False):
-        return
     original = werkzeug_app.create_backend_app
 
     @functools.wraps(original)
@@ -391,11 +389,11 @@ def leave_debug_mode() -> None:
         app.debug = False
         return app
 
-    create_backend_app._docjobs_quiet = True  # type: ignore[attr-defined]
     werkzeug_app.create_backend_app = create_backend_app  # type: ignore[assignment]
     threaded_moto_server.create_backend_app = create_backend_app  # type: ignore[attr-defined]  # imported by name there
 
 
+@_once
 def parse_json_paths_once() -> None:
     """moto's Step Functions interpreter calls jsonpath_ng's `parse` for every path of every state
     it runs, and each call builds a new parser. A parsed path is only read (`find`, `update` change
@@ -404,5 +402,4 @@ def parse_json_paths_once() -> None:
     from moto.stepfunctions.parser.asl.utils import json_path
 
     for module in (json_path, result_path):
-        if not hasattr(module.parse, "cache_info"):
-            module.parse = functools.lru_cache(maxsize=1024)(module.parse)  # type: ignore[attr-defined]
+        module.parse = functools.lru_cache(maxsize=1024)(module.parse)  # type: ignore[attr-defined]

@@ -15,10 +15,10 @@ from docjobs.services.webhooks import fan_out
 
 
 def record_change(c: Container, old: dict[str, Any] | None, new: dict[str, Any] | None,
-                  endpoints: Callable[[Owner], list[Endpoint]] | None = None) -> dict[str, Any] | None:  # fmt: skip
+                  endpoints: Callable[[Owner], list[Endpoint]]) -> dict[str, Any] | None:  # fmt: skip
     """Log the event a change makes (idempotently: a redelivered record rewrites the same event)
     and announce it. Returns the event, if the change made one. `endpoints` reads an owner's
-    webhook endpoints (once per batch of records, say); by default, each record reads them."""
+    webhook endpoints (an EndpointsOfBatch: once per batch of records)."""
     event = event_from_change(old, new)
     if event is None or new is None:
         return None

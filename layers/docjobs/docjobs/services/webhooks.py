@@ -121,15 +121,13 @@ class EndpointsOfBatch:
         return self.read[owner.key]
 
 
-def fan_out(c: Container, event: dict[str, Any], item: dict[str, Any],
-            endpoints: Callable[[Owner], list[Endpoint]] | None = None) -> int:  # fmt: skip
+def fan_out(c: Container, event: dict[str, Any], item: dict[str, Any], endpoints: Callable[[Owner], list[Endpoint]]) -> int:
     """Queue the event for every target that wants it; returns how many. A redelivered stream
     record finds its deliveries recorded and queues only those that never left."""
     kind = event_type(event)
     owner = Owner.from_key(item["owner"])
-    listed = endpoints(owner) if endpoints else c.webhooks.list_endpoints(owner)
     targets: list[tuple[str, str | None]] = [
-        (e.webhook_id, None) for e in listed if e.status == "enabled" and kind in e.event_types
+        (e.webhook_id, None) for e in endpoints(owner) if e.status == "enabled" and kind in e.event_types
     ]
     if item.get("webhook_url") and event["type"] == "status":
         targets.append((job_target(event["job_id"]), item["webhook_url"]))
