@@ -1,13 +1,14 @@
 """The chunker as first written, every block split into sentences up front: slow, plainly right.
 The fast chunker (docjobs.processors.chunking) must give exactly what this one gives. Only the
-splitting and packing differ between the two; the rest is the module's own."""
+splitting, packing and the making of a chunk differ between the two; the rest is the module's own."""
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from typing import Any
 
-from docjobs.processors.chunking import _by_sentences, _chunk, _sections, _sentence_units, _split_long
+from docjobs.processors.chunking import _by_sentences, _sections, _sentence_units, _split_long
 from docjobs.processors.model import Block, count_tokens
 
 STRATEGIES = ("tokens", "heading", "sentence")
@@ -103,3 +104,28 @@ def _overlap(group: list[_Unit], overlap_tokens: int) -> list[_Unit]:
         tail.insert(0, unit)
         size += unit.tokens
     return tail
+
+
+def _chunk(group: list[_Unit], index: int, seed: str) -> dict[str, Any]:
+    # Sentences of one block rejoin with a space; blocks are separated by a blank line.
+    parts: list[str] = []
+    for i, unit in enumerate(group):
+        if i and unit.block_id == group[i - 1].block_id:
+            parts[-1] += " " + unit.text
+        else:
+            parts.append(unit.text)
+    text = "\n\n".join(parts)
+    pages = sorted({u.page for u in group})
+    digest = hashlib.blake2b(f"{seed}\x1f{index}\x1f{text}".encode(), digest_size=8).hexdigest()
+    body = [u for u in group if not u.starts_section] or group
+    return {
+        "id": f"ch_{digest}",
+        "index": index,
+        "text": text,
+        "token_count": sum(u.tokens for u in group),
+        "page_start": pages[0],
+        "page_end": pages[-1],
+        "pages": pages,
+        "heading_path": list(body[0].heading_path),
+        "block_ids": list(dict.fromkeys(u.block_id for u in group)),
+    }

@@ -139,6 +139,9 @@ def test_html_text_is_read_as_a_browser_shows_it():
     assert "Menu" not in str(blocks) and "Chart" not in str(blocks)
     toc = b"<dl><dt>1. Intro</dt><dd><dl><dt>1.1. Version</dt><dt>1.2. Scope</dt></dl></dd></dl>"  # DocBook's contents
     assert [b.text for b in parse_bytes(toc, "toc.html").blocks] == ["1. Intro", "1.1. Version", "1.2. Scope"]
+    sphinx_toc = b"<ul><li><a href='#idle'>IDLE</a><ul><li><a href='#menus'>Menus</a><ol><li>File</li></ol></li></ul></li></ul>"
+    assert [(b.type, b.text) for b in parse_bytes(sphinx_toc, "toc.html").blocks] == [
+        ("paragraph", "IDLE"), ("paragraph", "Menus"), ("list_item", "File")]  # fmt: skip
 
 
 def test_markdown_structure():
@@ -263,3 +266,11 @@ def test_normalize_space_collapses_every_run_of_whitespace(text):
     from docjobs.domain.text import normalize_space
 
     assert normalize_space(text) == re.sub(r"\s+", " ", text).strip()
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(_TEXTS, max_size=8) | st.lists(st.sampled_from(["", " ", "a", "a b", "a  b", " a", "a ", "\x00", "é"]), max_size=6))
+def test_normalize_spaces_is_normalize_space_of_each_text(texts):
+    from docjobs.domain.text import normalize_space, normalize_spaces
+
+    assert normalize_spaces(texts) == [normalize_space(text) for text in texts]

@@ -36,9 +36,10 @@ _ODD_SPACE = "\t\n\r\x0b\x0c\x1c\x1d\x1e\x1f"  # the white space of ASCII text b
 def normalize_spaces(texts: list[str]) -> list[str]:
     """normalize_space of each text. Parsers mostly give normalized texts: one look at all of them
     together then costs less than one per text (the per-call cost is most of it on short texts)."""
-    joined = "\x00".join(texts)  # NUL is no white space: a NUL in a text only sends us the long way
-    if (joined.isascii() and "  " not in joined and " \x00" not in joined and "\x00 " not in joined
-            and joined[:1] != " " and joined[-1:] != " " and not any(c in joined for c in _ODD_SPACE)):  # fmt: skip
+    # Joined by single spaces, a text with a double, leading or trailing space shows a double space.
+    joined = " ".join(filter(None, texts))
+    if (joined.isascii() and "  " not in joined and joined[:1] != " " and joined[-1:] != " "
+            and not any(c in joined for c in _ODD_SPACE)):  # fmt: skip
         return texts
     return [normalize_space(text) for text in texts]
 

@@ -8,6 +8,7 @@ import hashlib
 from typing import Any, NamedTuple
 
 from docjobs.domain.text import normalize_spaces, sentences
+from docjobs.processors.collector import collector_paused
 from docjobs.processors.model import Block, count_tokens
 
 STRATEGIES = ("tokens", "heading", "sentence")
@@ -27,6 +28,7 @@ class _Unit(NamedTuple):
     paragraph: str | None = None
 
 
+@collector_paused
 def chunk_blocks(
     blocks: list[Block],
     *,
@@ -145,13 +147,14 @@ def _overlap(group: list[_Unit], overlap_tokens: int) -> list[_Unit]:
     """The tail of a chunk, repeated at the start of the next, whole units only."""
     tail: list[_Unit] = []
     size = 0
-    todo = group[:]
-    while todo:
-        unit = todo.pop()
+    for unit in reversed(group):
         if size + unit.tokens > overlap_tokens:
-            if unit.paragraph is not None:
-                todo.extend(_sentences_of(unit))
-                continue
+            if unit.paragraph is not None:  # its last sentences may fit: only those are counted
+                for text in reversed(sentences(unit.paragraph)):
+                    if size + (tokens := count_tokens(text)) > overlap_tokens:
+                        break
+                    tail.insert(0, _Unit(text, unit.page, unit.heading_path, unit.block_id, tokens))
+                    size += tokens
             break
         tail.insert(0, unit)
         size += unit.tokens
@@ -186,25 +189,28 @@ def _by_sentences(units: list[_Unit], per_chunk: int) -> list[list[_Unit]]:
 
 
 def _chunk(group: list[_Unit], index: int, seed: str) -> dict[str, Any]:
-    # Sentences of one block rejoin with a space; blocks are separated by a blank line.
-    parts: list[str] = []
-    for i, unit in enumerate(group):
-        if i and unit.block_id == group[i - 1].block_id:
-            parts[-1] += " " + unit.text
-        else:
-            parts.append(unit.text)
-    text = "\n\n".join(parts)
+    block_ids = list(dict.fromkeys([u.block_id for u in group]))
+    if len(block_ids) == len(group):  # blocks are separated by a blank line
+        text = "\n\n".join([u.text for u in group])
+    else:  # sentences of one block rejoin with a space
+        parts: list[str] = []
+        for i, unit in enumerate(group):
+            if i and unit.block_id == group[i - 1].block_id:
+                parts[-1] += " " + unit.text
+            else:
+                parts.append(unit.text)
+        text = "\n\n".join(parts)
     pages = sorted({u.page for u in group})
     digest = hashlib.blake2b(f"{seed}\x1f{index}\x1f{text}".encode(), digest_size=8).hexdigest()
-    body = [u for u in group if not u.starts_section] or group
+    first = next((u for u in group if not u.starts_section), group[0])  # a chunk's path: that of its body
     return {
         "id": f"ch_{digest}",
         "index": index,
         "text": text,
-        "token_count": sum(u.tokens for u in group),
+        "token_count": sum([u.tokens for u in group]),
         "page_start": pages[0],
         "page_end": pages[-1],
         "pages": pages,
-        "heading_path": list(body[0].heading_path),
-        "block_ids": list(dict.fromkeys(u.block_id for u in group)),
+        "heading_path": list(first.heading_path),
+        "block_ids": block_ids,
     }

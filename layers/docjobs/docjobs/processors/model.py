@@ -34,7 +34,7 @@ class DocumentError(Exception):
         self.code = code
 
 
-@dataclass
+@dataclass(slots=True)  # a large document has tens of thousands: slots make them quicker to build
 class Block:
     type: str  # heading | paragraph | list_item | table | code
     text: str

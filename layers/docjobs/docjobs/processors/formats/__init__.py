@@ -6,6 +6,7 @@ import zipfile
 from io import BytesIO
 from pathlib import PurePath
 
+from docjobs.processors.collector import collector_paused
 from docjobs.processors.model import DocumentError, ParsedDocument
 
 FORMATS = ("pdf", "docx", "html", "markdown", "text")
@@ -46,6 +47,7 @@ def detect_format(data: bytes, filename: str | None = None, content_type: str | 
     return "text"
 
 
+@collector_paused
 def parse_bytes(data: bytes, filename: str | None = None, content_type: str | None = None) -> ParsedDocument:
     if not data:
         raise DocumentError("The file is empty.", code="empty_document")

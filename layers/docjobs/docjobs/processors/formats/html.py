@@ -13,7 +13,6 @@ from docjobs.processors.model import Block, Page, ParsedDocument
 _SKIPPED = {"script", "style", "noscript", "template", "svg", "nav", "iframe", "object"}
 _SKIPPED_OR_BREAK = ", ".join(sorted(_SKIPPED)) + ", br"
 _HEADINGS = {"h1": 1, "h2": 2, "h3": 3, "h4": 4, "h5": 5, "h6": 6}
-_CELLS = {"td", "th"}
 _PARAGRAPHS = {"p", "dt", "dd", "figcaption", "caption", "address"}
 _READ_WHOLE = {**{tag: "paragraph" for tag in _PARAGRAPHS}, "li": "list_item"}  # unless they hold blocks
 _CONTAINERS = {"div", "section", "article", "main", "body", "header", "footer", "aside", "form", "fieldset",
@@ -21,7 +20,7 @@ _CONTAINERS = {"div", "section", "article", "main", "body", "header", "footer", 
 # A list item or paragraph holding a block (a nested list, a paragraph, a table...) is read as a
 # container: its blocks one by one, not its text run together.
 _BLOCKS = sorted({*_HEADINGS, *_PARAGRAPHS, *_CONTAINERS, "li", "table", "pre"} - {"body"})
-_HOLDS_BLOCKS = f":is({', '.join(sorted(_READ_WHOLE))}) :is({', '.join(_BLOCKS)})"
+_HOLDS_BLOCKS = f":is({', '.join(sorted(_READ_WHOLE))}):has({', '.join(_BLOCKS)})"  # lexbor finds nothing with :is in :has
 
 
 def parse_html(text: str) -> ParsedDocument:
@@ -52,17 +51,12 @@ def parse_html(text: str) -> ParsedDocument:
 
 def _holders(body: LexborNode) -> set[int]:
     """The list items and paragraphs that hold blocks, found by one query (not one per element)."""
-    holders: set[int] = set()
-    for inner in body.css(_HOLDS_BLOCKS):
-        node = inner.parent
-        while node is not None and node.mem_id not in holders and node.tag != "body":
-            if node.tag in _READ_WHOLE:
-                holders.add(node.mem_id)
-            node = node.parent
-    return holders
+    return {node.mem_id for node in body.css(_HOLDS_BLOCKS)}
 
 
 def _walk(node: LexborNode, blocks: list[Block], holders: set[int]) -> None:
+    """Blocks in document order. An element's text is read with text_lexbor (lexbor's own text
+    content: what text() gives, at half its cost)."""
     inline: list[str] = []  # loose text and inline elements between blocks form one paragraph
 
     def flush() -> None:
@@ -78,14 +72,14 @@ def _walk(node: LexborNode, blocks: list[Block], holders: set[int]) -> None:
             if holders and child.mem_id in holders:
                 _walk(child, blocks, holders)
             else:
-                blocks.append(Block(kind, child.text(), 1))
+                blocks.append(Block(kind, child.text_lexbor(), 1))
         elif tag == "-text":
             if not (text := child.text(deep=False)).isspace():  # the space between blocks is no text
                 inline.append(text)
         elif tag in _HEADINGS:
             if inline:
                 flush()
-            blocks.append(Block("heading", child.text(), 1, _HEADINGS[tag]))
+            blocks.append(Block("heading", child.text_lexbor(), 1, _HEADINGS[tag]))
         elif tag in _CONTAINERS:
             if inline:
                 flush()
@@ -98,18 +92,21 @@ def _walk(node: LexborNode, blocks: list[Block], holders: set[int]) -> None:
         elif tag == "pre":
             if inline:
                 flush()
-            if code := child.text().strip("\n"):
+            if code := child.text_lexbor().strip("\n"):
                 blocks.append(Block("code", code, 1))
         elif tag is not None and not tag.startswith("-"):  # an inline element; comments are no text
-            inline.append(child.text())
+            inline.append(child.text_lexbor())
     if inline:
         flush()
 
 
 def _rows(table: LexborNode) -> list[list[str]]:
-    """The table's rows of cell texts (each row's own cells: a query per row costs more than
-    reading its children); rows without text are left out."""
-    rows = [[cell.text() for cell in row.iter() if cell.tag in _CELLS] for row in table.css("tr")]
-    texts = iter(normalize_spaces([text for row in rows for text in row]))
-    rows = [[next(texts) for _ in row] for row in rows]
-    return [row for row in rows if any(row)]
+    """The table's rows of cell texts (each row its own cells; a nested table's rows come after the
+    row holding it); rows without text are left out. One query for all cells of the table costs
+    less than one per row."""
+    rows: dict[int, list[str]] = {}
+    for cell in table.css("td, th"):
+        rows.setdefault(cell.parent.mem_id, []).append(cell.text_lexbor())
+    texts = iter(normalize_spaces([text for row in rows.values() for text in row]))
+    normalized = [[next(texts) for _ in row] for row in rows.values()]
+    return [row for row in normalized if any(row)]
