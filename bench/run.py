@@ -128,7 +128,7 @@ def main() -> int:
         rows += parse_rows(f"PDFs found on this machine ({', '.join(real)})", real)
     from bench import html
 
-    html_results = html.run()
+    html_results = html.run_fresh()
     from bench.batches import run as run_batches
 
     sizes = tuple(int(n) for n in os.environ.get("BENCH_BATCH_SIZES", "10,100,1000").split(","))
