@@ -1,6 +1,6 @@
-"""Parsing and chunking build hundreds of thousands of small objects, all freed by reference
-counting (none sits in a reference cycle). Python's cyclic collector still runs after every few
-hundred allocations and now and then walks every live object: on a 1 MB HTML page that is a tenth
+"""Parsing and chunking build hundreds of thousands of small objects, freed by reference counting
+(next to none sits in a reference cycle). Python's cyclic collector still runs after every few
+hundred allocations and now and then walks every live object: on a 1 MB HTML page that was 5-10%
 of the time. It is paused while they run; anything cyclic they leave is collected afterwards."""
 
 from __future__ import annotations
