@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import requests
 
@@ -236,3 +237,12 @@ def test_webhooks_reach_a_local_receiver_signed(local_stack):
         assert refused.status_code == 422 and refused.json()["error"]["code"] == "webhook_url_refused"
     finally:
         receiver.stop()
+
+
+def test_the_api_answers_from_several_processes_like_lambda_instances(local_stack):
+    """Each API process serves one request at a time (as a Lambda instance does), so the local
+    stack runs several on its port: a burst of clients is answered side by side."""
+    assert len(local_stack.api_serving_processes()) == 4  # DOCJOBS_LOCAL_API_PROCESSES' default
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        answers = list(pool.map(lambda _: requests.get(f"{local_stack.base_url}/health", timeout=10).status_code, range(32)))
+    assert answers == [200] * 32

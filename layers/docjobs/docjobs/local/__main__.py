@@ -5,6 +5,9 @@
                         (default: one random key)
     DOCJOBS_TIER        the keys' subscription tier (default free)
     DOCJOBS_EMULATOR_PORT  the AWS emulator's port (default: a free one)
+    DOCJOBS_LOCAL_WORKERS  concurrent pollers per SQS queue (default 4)
+    DOCJOBS_LOCAL_API_PROCESSES  processes serving the API, each one request at a time like a
+                        Lambda instance (default 4)
 """
 
 from __future__ import annotations
@@ -28,7 +31,8 @@ def main() -> int:
     failed = False
     template = find_template()
     stack = LocalStack(template=template, emulator_port=int(os.environ.get("DOCJOBS_EMULATOR_PORT", "0")),
-                       workers_per_queue=int(os.environ.get("DOCJOBS_LOCAL_WORKERS", "4")))  # fmt: skip
+                       workers_per_queue=int(os.environ.get("DOCJOBS_LOCAL_WORKERS", "4")),
+                       api_processes=int(os.environ.get("DOCJOBS_LOCAL_API_PROCESSES", "4")))  # fmt: skip
     stack.start()
     try:
         container = get_container()

@@ -41,6 +41,7 @@ class LocalStack:
     template: Path
     emulator_port: int = 0
     workers_per_queue: int = 4
+    api_processes: int = 4
     stack: Stack | None = None
     _server: Any = None
     _children: list[subprocess.Popen] = field(default_factory=list)
@@ -104,11 +105,12 @@ class LocalStack:
                     {"workers_per_queue": self.workers_per_queue, "functions": functions})  # fmt: skip
 
     def serve_api(self, state_dir: Path, port: int, timeout: float = 60.0) -> None:
-        """Serve the API function's app with uvicorn on `port`, in a process of its own (see
-        api_server.py); returns once it answers."""
+        """Serve the API function's app with uvicorn on `port`, in `api_processes` processes of
+        its own (see api_server.py); returns once it answers."""
         assert self.stack is not None
         api = next(f for f in self.stack.functions.values() if f.serves_api)
-        server = self._spawn("docjobs.local.api_server", state_dir / "api.json", {"api": api.to_json()}, str(port))
+        server = self._spawn("docjobs.local.api_server", state_dir / "api.json", {"api": api.to_json()},
+                             str(port), str(self.api_processes))  # fmt: skip
         deadline = time.monotonic() + timeout
         while True:
             try:
