@@ -212,3 +212,89 @@ def test_the_emulators_apps_are_not_in_debug_mode(stack):
 
     assert werkzeug_app.create_backend_app("sqs").debug is False
     assert threaded_moto_server.create_backend_app is werkzeug_app.create_backend_app
+
+
+@settings(max_examples=300, deadline=None)
+@given(_ATTRIBUTES)
+def test_an_attributes_size_is_what_motos_own_measure_gives(attribute):
+    """The 400 KB item check measures without moto's copies: the same size for every kind of
+    attribute, nested or not."""
+    from docjobs.local.emulator import measure_item_size_cheaply
+    from moto.dynamodb.models.dynamo_type import DynamoType, LimitedSizeDict
+
+    measure_item_size_cheaply()
+    assert LimitedSizeDict.__setitem__.attribute_size(DynamoType(attribute)) == DynamoType(attribute).size()
+
+
+def test_items_over_400_kb_are_still_refused_and_updates_never_copy_to_measure(stack, monkeypatch):
+    from moto.dynamodb.models.dynamo_type import DynamoType
+
+    client = boto3.client("dynamodb", region_name="us-east-1")
+    table = stack.environment["ACCOUNTS_TABLE"]
+    key = {"pk": {"S": "big"}, "sk": {"S": "x"}}
+    nested = {"M": {"history": {"L": [{"M": {"text": {"S": "x" * 100}, "n": {"N": str(i)}}} for i in range(50)]}}}
+    measure = DynamoType.size
+
+    def size(self):  # keys are still measured this way (cheap); a document never
+        if self.type in ("M", "L"):
+            pytest.fail("a document measured through DynamoType.size")
+        return measure(self)
+
+    monkeypatch.setattr(DynamoType, "size", size)
+    client.put_item(TableName=table, Item={**key, "doc": nested, "text": {"S": "y" * 300_000}})
+    client.update_item(TableName=table, Key=key, UpdateExpression="SET a = :v, b = :v, c = :v",
+                       ExpressionAttributeValues={":v": nested})  # fmt: skip
+    for write in (
+        lambda: client.put_item(TableName=table, Item={**key, "text": {"S": "y" * 410_000}}),
+        lambda: client.update_item(TableName=table, Key=key, UpdateExpression="SET more = :v",
+                                   ExpressionAttributeValues={":v": {"S": "z" * 110_000}}),
+    ):  # fmt: skip
+        with pytest.raises(ClientError) as raised:
+            write()
+        assert raised.value.response["Error"]["Code"] == "ValidationException"
+        assert "maximum allowed size" in raised.value.response["Error"]["Message"]
+    assert "more" not in client.get_item(TableName=table, Key=key)["Item"]
+
+
+@pytest.mark.parametrize(("expression", "values", "message"), [
+    ("SET a = :v, a = :w", (":v", ":w"), "Two document paths overlap with each other; must remove or rewrite one of "
+                                         "these paths; path one: [a], path two: [a]"),
+    ("SET a.b = :v, a = :w", (":v", ":w"), "path one: [a, b], path two: [a]"),
+    ("SET a = :v REMOVE a", (":v",), "path one: [a], path two: [a]"),
+    ("SET a = :v, b = :w REMOVE c, c", (":v", ":w"), "path one: [c], path two: [c]"),
+    ("SET a = :v SET b = :w", (":v", ":w"), 'The "SET" section can only be used once in an update expression'),
+    ("ADD n :one ADD m :one", (":one",), 'The "ADD" section can only be used once in an update expression'),
+])  # fmt: skip
+def test_an_update_the_checks_refuse_is_refused_as_moto_refuses_it(stack, expression, values, message):
+    """Errors are moto's own, word for word (recorded from moto without the emulator's fixes)."""
+    client = boto3.client("dynamodb", region_name="us-east-1")
+    table = stack.environment["ACCOUNTS_TABLE"]
+    given_values = {":v": {"S": "1"}, ":w": {"S": "2"}, ":one": {"N": "1"}}
+    with pytest.raises(ClientError) as raised:
+        client.update_item(TableName=table, Key={"pk": {"S": "u"}, "sk": {"S": "x"}}, UpdateExpression=expression,
+                           ExpressionAttributeValues={v: given_values[v] for v in values})  # fmt: skip
+    assert raised.value.response["Error"]["Code"] == "ValidationException"
+    assert message in raised.value.response["Error"]["Message"]
+    assert "Item" not in client.get_item(TableName=table, Key={"pk": {"S": "u"}, "sk": {"S": "x"}})
+
+
+def test_a_valid_update_is_checked_once_from_its_root(stack, monkeypatch):
+    """The clause and path checks run once per validation, not at each of its clause nodes."""
+    from moto.dynamodb.parsing import validators
+
+    calls: list[str] = []
+    validate = validators.Validator.validate
+    monkeypatch.setattr(validators.Validator, "validate", lambda self: calls.append("validate") or validate(self))
+    for check, method in ((validators.ActionCountValidator, "verify_action_counts"),
+                          (validators.OverlappingPathsValidator, "check_for_overlapping_paths")):  # fmt: skip
+        original = getattr(check, method)
+        monkeypatch.setattr(check, method, lambda self, node, __o=original, __m=method: calls.append(__m) or __o(self, node))
+    client = boto3.client("dynamodb", region_name="us-east-1")
+    table = stack.environment["ACCOUNTS_TABLE"]
+    client.update_item(TableName=table, Key={"pk": {"S": "v"}, "sk": {"S": "x"}},
+                       UpdateExpression="SET a = :v, b = :v, c = :v, d = :v, e = :v REMOVE f, g ADD n :one",
+                       ExpressionAttributeValues={":v": {"S": "1"}, ":one": {"N": "1"}})  # fmt: skip
+    assert calls.count("validate") >= 1
+    assert calls.count("verify_action_counts") == calls.count("check_for_overlapping_paths") == calls.count("validate")
+    item = client.get_item(TableName=table, Key={"pk": {"S": "v"}, "sk": {"S": "x"}})["Item"]
+    assert item["e"] == {"S": "1"} and item["n"] == {"N": "1"}

@@ -18,7 +18,9 @@
    old and new images on every write) without moto's deep copy at every level of nesting; moto's
    Flask apps leave debug mode (which built a new class for every request); and its Step Functions
    interpreter parses each JSONPath once (it built a new parser, tables and all, for every path of
-   every state it ran).
+   every state it ran). An update measures the item against the 400 KB limit without copying it,
+   and validates its expression without checks whose cost grew with the square of its length:
+   both ran under the lock of fix 1, so every DynamoDB call of every worker waited on them.
 """
 
 from __future__ import annotations
@@ -119,10 +121,12 @@ def prepare_emulator() -> None:
     make_dynamodb_atomic()
     serialize_items_directly()
     parse_update_expressions_once()
+    validate_updates_cheaply()
     make_dispatch_cheap()
     make_queue_clocks_cheap()
     reuse_state_machine_clients()
     make_attribute_json_cheap()
+    measure_item_size_cheaply()
     leave_debug_mode()
     parse_json_paths_once()
 
@@ -336,6 +340,44 @@ def parse_update_expressions_once() -> None:
 
 
 @_once
+def validate_updates_cheaply() -> None:
+    """moto validates an update expression by walking its syntax tree once per check (ten walks),
+    and on every node asks the check for its node types, which builds a new dict each time. Two
+    checks (at most one clause of each kind; no path updated twice) run at every clause node and
+    search the whole subtree there, so their cost grows with the square of the expression. The
+    node types are now asked once per check class (they are classes, fixed per check), and those
+    two checks run at the root first: what they find below any node they also find from the root,
+    so if the root passes, every node does; if it does not, moto's own walk runs, raising exactly
+    the error it raised before."""
+    from moto.dynamodb.parsing import validators
+    from moto.dynamodb.parsing.ast_nodes import DepthFirstTraverser, UpdateExpression
+
+    node_types: dict[type, tuple[type, ...]] = {}
+
+    def nodes_to_be_processed(self: Any) -> tuple[type, ...]:
+        kind = type(self)
+        if kind not in node_types:
+            node_types[kind] = tuple(self._processing_map())
+        return node_types[kind]
+
+    DepthFirstTraverser.nodes_to_be_processed = nodes_to_be_processed  # type: ignore[method-assign]
+
+    for check in (validators.ActionCountValidator, validators.OverlappingPathsValidator):
+        walk = check.traverse
+
+        def traverse(self: Any, node: Any, __walk: Any = walk) -> Any:
+            if isinstance(node, UpdateExpression):
+                try:
+                    self.process(node)  # reads the tree, changes nothing
+                    return node
+                except Exception:
+                    pass
+            return __walk(self, node)
+
+        check.traverse = traverse  # type: ignore[method-assign]
+
+
+@_once
 def make_dynamodb_atomic() -> None:
     import moto.dynamodb.models as models
     from moto.dynamodb.models import DynamoDBBackend
@@ -372,6 +414,47 @@ def make_attribute_json_cheap() -> None:
 
     to_regular_json.__wrapped__ = DynamoType.to_regular_json  # type: ignore[attr-defined]
     DynamoType.to_regular_json = to_regular_json  # type: ignore[method-assign]
+
+
+@_once
+def measure_item_size_cheaply() -> None:
+    """moto checks DynamoDB's 400 KB item limit each time it sets an attribute, by measuring the
+    whole item with DynamoType.size, whose map branch wraps every value in a new DynamoType (and
+    that wrapping copies the whole subtree below it): an update of nine attributes of a job
+    measured the job nine times, over half of the update's time. The same measure and limit,
+    computed without the copies (a test holds the sizes equal to moto's on nested items)."""
+    from moto.dynamodb.exceptions import ItemSizeTooLarge
+    from moto.dynamodb.models.dynamo_type import DynamoType, LimitedSizeDict
+    from moto.dynamodb.models.utilities import bytesize
+
+    def attribute_size(value: Any) -> int:
+        if type(value) is not DynamoType:
+            value = DynamoType(value)
+        kind, raw = value.type, value.value
+        if kind == "N":
+            return len(str(raw))
+        if kind == "M":
+            return sum(bytesize(k) + attribute_size(v) for k, v in raw.items())
+        if kind == "L":
+            return sum(attribute_size(v) for v in raw)
+        if kind in ("SS", "NS", "BS"):
+            return sum(len(str(v)) if kind == "NS" else bytesize(v) for v in raw)
+        if isinstance(raw, bool):
+            return 1
+        return bytesize(raw)
+
+    def __setitem__(self: Any, key: str, value: Any) -> None:
+        current = sum(
+            bytesize(str(k)) + (attribute_size(v) if type(v) is DynamoType else bytesize(str(v))) for k, v in self.items()
+        )
+        new = bytesize(key) + (attribute_size(value) if type(value) is DynamoType else bytesize(str(value)))
+        if current + new > 405000:  # moto's limit, as in its own check
+            raise ItemSizeTooLarge
+        dict.__setitem__(self, key, value)
+
+    __setitem__.__wrapped__ = LimitedSizeDict.__setitem__  # type: ignore[attr-defined]
+    __setitem__.attribute_size = attribute_size  # type: ignore[attr-defined]  # for the test against DynamoType.size
+    LimitedSizeDict.__setitem__ = __setitem__  # type: ignore[method-assign,assignment]
 
 
 @_once
