@@ -111,6 +111,26 @@ def test_a_redelivered_child_message_is_not_counted_twice(api, principal, worker
     assert counters(get(api, principal, batch["id"])) == Counters(2, 2, 0, 0, 0)
 
 
+def test_a_childs_end_is_answered_from_its_run_and_a_redelivery_from_a_read(api, principal, container, monkeypatch):
+    """The child's task token is answered with the status its run ended in, without reading the
+    job again; a redelivered message (the run does nothing) reads it to answer."""
+    from docjobs.services.worker import handle_message
+
+    source = sources(api, principal, good=1)[0]
+    job = api.post("/v1/projects/p/jobs", json={"operation": "parse", "source_id": source}, headers=headers(principal)).json()
+    answers, reads = [], []
+    monkeypatch.setattr(container.workflow, "answer", lambda token, output: answers.append((token, output)))
+    read = container.jobs.get
+    monkeypatch.setattr(container.jobs, "get", lambda job_id, **kw: reads.append(job_id) or read(job_id, **kw))
+    message = {"action": "run", "job_id": job["id"], "task_token": "token-1"}
+    handle_message(container, message)
+    assert answers == [("token-1", {"job_id": job["id"], "status": "completed"})]
+    assert len(reads) == 1  # the run's own read: none to answer
+    handle_message(container, message, receive_count=2)
+    assert answers[1] == ("token-1", {"job_id": job["id"], "status": "completed"})
+    assert len(reads) == 3  # the run finds it completed and drops it; the answer reads it
+
+
 def test_a_lost_child_fails_alone(api, principal, worker, container):
     from docjobs.services.worker import handle_message
 

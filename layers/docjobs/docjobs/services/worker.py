@@ -27,9 +27,12 @@ def handle_message(c: Container, message: dict, *, receive_count: int = 1, max_r
         raise PoisonMessageError(f"not a docjobs work message: {str(message)[:200]!r}") from error
     token = message.get("task_token")
     if action == "run":
-        run_job(c, job_id, receive_count=receive_count, max_receives=max_receives)
+        outcome = run_job(c, job_id, receive_count=receive_count, max_receives=max_receives)
         if token:  # a batch child: its state machine waits for the child's end
-            job = c.jobs.get(job_id, consistent=True)
+            # The job as this run left it, when it ended it (an end is final); else read it: the
+            # run was dropped, or superseded (another delivery or a cancel may have ended it).
+            ended = outcome is not None and outcome.status.is_terminal
+            job = outcome if ended else c.jobs.get(job_id, consistent=True)
             if job is None or job.status.is_terminal:
                 c.workflow.answer(token, {"job_id": job_id, "status": job.status.value if job else "gone"})
     elif action in ("child_lost", "roll_up", "cancel_children"):
