@@ -226,3 +226,18 @@ def test_a_progress_poll_is_one_item_read_whatever_the_batch_size(api, principal
             client._make_api_call = original
         api.post(f"/v1/projects/p/jobs/{batch['id']}/cancel", headers=headers(principal))
     assert reads[2] == reads[30] == ["GetItem"]
+
+
+def test_the_parent_item_does_not_grow_with_the_batch(api, principal, container):
+    """Each child's outcome rewrites its parent, and DynamoDB bills a write by the whole item: the
+    parent holds the first children and the counters, not every source id."""
+    from docjobs.adapters.jobs_table import job_key
+
+    size = {}
+    for n in (25, 60):
+        batch = start(api, principal, sources(api, principal, good=n))
+        item = container.jobs.client.get_item(TableName=container.jobs.table, Key=job_key(batch["id"]))["Item"]
+        size[n] = len(json.dumps(item))
+        assert item["request"]["M"]["sources"] == {"N": str(n)}
+        api.post(f"/v1/projects/p/jobs/{batch['id']}/cancel", headers=headers(principal))
+    assert abs(size[60] - size[25]) < 100, size  # 35 more ids would be 1.6 KB more
