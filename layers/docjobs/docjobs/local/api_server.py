@@ -5,7 +5,7 @@ On AWS the API function runs apart from the emulated services and from the worke
 the emulator's process, every request would wait on one interpreter lock behind the emulator
 answering the workers. And like a Lambda instance, each process serves one request at a time:
 the routes are `async def` that call AWS without awaiting (under Mangum that is the cheap way, see
-api/app.py), so one process would answer a burst of clients one after the other, and a slow
+api/deps.py), so one process would answer a burst of clients one after the other, and a slow
 request (POST /v1/chat runs a whole chat turn) would hold up every poll. Several processes on one
 port stand in for Lambda's concurrent instances. Started and stopped by `LocalStack` (`make
 run`); it stops on SIGINT or SIGTERM, or when its parent goes away.
