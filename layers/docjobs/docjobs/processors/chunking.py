@@ -80,8 +80,12 @@ def _units(blocks: list[Block], max_tokens: int) -> list[_Unit]:
 
 def _sentences_of(unit: _Unit) -> list[_Unit]:
     """A whole paragraph's unit as its sentences (each fits in a chunk, as the whole did)."""
-    page, path, block_id = unit.page, unit.heading_path, unit.block_id
-    return [_Unit(s, page, path, block_id, count_tokens(s)) for s in sentences(unit.paragraph or "")]
+    return [_sentence_of(unit, s, count_tokens(s)) for s in sentences(unit.paragraph or "")]
+
+
+def _sentence_of(paragraph: _Unit, text: str, tokens: int) -> _Unit:
+    """The unit of one sentence of a paragraph's unit: where the paragraph is, with its own text."""
+    return _Unit(text, paragraph.page, paragraph.heading_path, paragraph.block_id, tokens)
 
 
 def _split_long(text: str, max_tokens: int) -> list[tuple[str, int]]:
@@ -153,7 +157,7 @@ def _overlap(group: list[_Unit], overlap_tokens: int) -> list[_Unit]:
                 for text in reversed(sentences(unit.paragraph)):
                     if size + (tokens := count_tokens(text)) > overlap_tokens:
                         break
-                    tail.insert(0, _Unit(text, unit.page, unit.heading_path, unit.block_id, tokens))
+                    tail.insert(0, _sentence_of(unit, text, tokens))
                     size += tokens
             break
         tail.insert(0, unit)
