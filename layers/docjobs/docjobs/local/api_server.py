@@ -26,10 +26,12 @@ STATE_ENV = "DOCJOBS_API_STATE"
 
 
 def app() -> Any:
-    """The API function's app (uvicorn's factory, called in each serving process)."""
+    """uvicorn's factory, called in each serving process: the API function's app. The process
+    exits if its supervisor is killed (it would otherwise outlive it and keep the port)."""
     from docjobs.local.provision import LocalFunction
     from docjobs.local.runtime import load_function_module
 
+    _on_orphaned(lambda: os.kill(os.getpid(), signal.SIGTERM))
     state = json.loads(Path(os.environ[STATE_ENV]).read_text())
     return load_function_module(LocalFunction.from_json(state["api"])).mangum().app
 
@@ -44,13 +46,6 @@ def _on_orphaned(stop: Any) -> None:
         stop()
 
     threading.Thread(target=watch, daemon=True).start()
-
-
-def _serving_process_app() -> Any:
-    """Factory for a serving process under the supervisor: the app, and an exit if the supervisor
-    is killed (uvicorn's workers would otherwise outlive it and keep the port)."""
-    _on_orphaned(lambda: os.kill(os.getpid(), signal.SIGTERM))
-    return app()
 
 
 def _listen(port: int) -> socket.socket:
@@ -73,14 +68,8 @@ def main(state_path: str, port: int, processes: int = 1) -> int:
     from uvicorn.supervisors import Multiprocess
 
     os.environ[STATE_ENV] = str(Path(state_path).resolve())
-    log_level = os.environ.get("DOCJOBS_UVICORN_LOG", "warning")
-    if processes <= 1:
-        server = uvicorn.Server(uvicorn.Config(app(), host="127.0.0.1", port=port, log_level=log_level))
-        _on_orphaned(lambda: setattr(server, "should_exit", True))
-        server.run()  # uvicorn handles SIGINT and SIGTERM: it stops gracefully
-        return 0
-    config = uvicorn.Config("docjobs.local.api_server:_serving_process_app", factory=True, host="127.0.0.1", port=port,
-                            workers=processes, log_level=log_level)  # fmt: skip
+    config = uvicorn.Config("docjobs.local.api_server:app", factory=True, host="127.0.0.1", port=port,
+                            workers=max(processes, 1), log_level=os.environ.get("DOCJOBS_UVICORN_LOG", "warning"))  # fmt: skip
     try:
         listener = _listen(port)
     except OSError as error:
