@@ -1,6 +1,6 @@
 """The chunker as first written, every block split into sentences up front: slow, plainly right.
 The fast chunker (docjobs.processors.chunking) must give exactly what this one gives. Only the
-splitting, packing and the making of a chunk differ between the two; the rest is the module's own."""
+splitting of a long sentence by words is the module's own."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ import hashlib
 from dataclasses import dataclass
 from typing import Any
 
-from docjobs.processors.chunking import _by_sentences, _sections, _sentence_units, _split_long
+from docjobs.domain.text import sentences
+from docjobs.processors.chunking import _split_long
 from docjobs.processors.model import Block, count_tokens
 
 STRATEGIES = ("tokens", "heading", "sentence")
@@ -129,3 +130,30 @@ def _chunk(group: list[_Unit], index: int, seed: str) -> dict[str, Any]:
         "heading_path": list(body[0].heading_path),
         "block_ids": list(dict.fromkeys(u.block_id for u in group)),
     }
+
+
+def _sections(units: list[_Unit]) -> list[list[_Unit]]:
+    sections: list[list[_Unit]] = []
+    for unit in units:
+        if unit.starts_section or not sections:
+            sections.append([])
+        sections[-1].append(unit)
+    return sections
+
+
+def _sentence_units(blocks: list[Block]) -> list[_Unit]:
+    units = []
+    for index, block in enumerate(blocks):
+        path = tuple(block.heading_path + ([block.text] if block.type == "heading" else []))
+        for sentence in sentences(block.text) if block.type != "heading" else [block.text]:
+            units.append(_Unit(sentence, block.page, path, f"b_{index}", count_tokens(sentence), block.type == "heading"))
+    return units
+
+
+def _by_sentences(units: list[_Unit], per_chunk: int) -> list[list[_Unit]]:
+    groups: list[list[_Unit]] = []
+    for unit in units:
+        if not groups or len([u for u in groups[-1] if not u.starts_section]) >= per_chunk or unit.starts_section:
+            groups.append([])
+        groups[-1].append(unit)
+    return groups

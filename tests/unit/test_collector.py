@@ -37,9 +37,9 @@ def test_parse_and_chunk_run_paused(monkeypatch):
     from docjobs.processors.formats import html
 
     seen = []
-    real_parse, real_units = html.parse_html, chunking._units
+    real_parse, real_pack = html.parse_html, chunking._pack
     monkeypatch.setattr(html, "parse_html", lambda text: seen.append(gc.isenabled()) or real_parse(text))
-    monkeypatch.setattr(chunking, "_units", lambda *a: seen.append(gc.isenabled()) or real_units(*a))
+    monkeypatch.setattr(chunking, "_pack", lambda *a: seen.append(gc.isenabled()) or real_pack(*a))
     parsed = parse_bytes(b"<html><body><h1>Title</h1><p>Some text.</p></body></html>", "a.html")
     assert chunk_blocks(parsed.blocks)[0]["text"] == "Title\n\nSome text."
     assert seen == [False, False] and gc.isenabled()

@@ -8,7 +8,10 @@ from collections import Counter
 
 # A sentence ends at . ! or ? before white space and a capital, a digit, a quote or a bracket. (The
 # pattern starts with the end mark, not a look-behind, so the regex engine skips to end marks.)
-_SENTENCE_END = re.compile(r"[.!?]\s+(?=[A-Z0-9\"“(])")
+_SENTENCE_END = re.compile(r"[.!?] (?=[A-Z0-9\"“(])")  # in text with its white space normalized
+# The same where the text has no ! or ?: a pattern starting with a literal is searched for quickly
+# (six times as fast as one starting with a set of characters).
+_PERIOD_END = re.compile(r"\. (?=[A-Z0-9\"“(])")
 _PARAGRAPH_BREAK = re.compile(r"\n\s*\n")
 _WORD = re.compile(r"[A-Za-z][A-Za-z'\-]+")
 
@@ -46,14 +49,25 @@ def normalize_spaces(texts: list[str]) -> list[str]:
 
 def sentences(text: str) -> list[str]:
     """Sentences, never across paragraphs (blank lines); a single line break is a space."""
+    if "\n" not in text:
+        return paragraph_sentences(normalize_space(text))
     out: list[str] = []
-    for paragraph in _PARAGRAPH_BREAK.split(text) if "\n" in text else (text,):
-        if paragraph := normalize_space(paragraph):
-            start = 0
-            for end in _SENTENCE_END.finditer(paragraph):
-                out.append(paragraph[start : end.start() + 1])
-                start = end.end()
-            out.append(paragraph[start:])
+    for paragraph in _PARAGRAPH_BREAK.split(text):
+        out += paragraph_sentences(normalize_space(paragraph))
+    return out
+
+
+def paragraph_sentences(paragraph: str) -> list[str]:
+    """The sentences of one paragraph whose white space is normalized (single spaces, none at the
+    ends: what normalize_space gives)."""
+    if not paragraph:
+        return []
+    out: list[str] = []
+    start = 0
+    for end in (_SENTENCE_END if "!" in paragraph or "?" in paragraph else _PERIOD_END).finditer(paragraph):
+        out.append(paragraph[start : end.start() + 1])
+        start = end.end()
+    out.append(paragraph[start:])
     return out
 
 

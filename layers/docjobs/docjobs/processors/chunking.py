@@ -5,27 +5,16 @@ the same document and options."""
 from __future__ import annotations
 
 import hashlib
-from typing import Any, NamedTuple
+from bisect import bisect_left, bisect_right
+from itertools import accumulate
+from typing import Any
 
-from docjobs.domain.text import normalize_spaces, sentences
+from docjobs.domain.text import normalize_spaces, paragraph_sentences, sentences
 from docjobs.processors.collector import collector_paused
-from docjobs.processors.model import Block, count_tokens
+from docjobs.processors.model import Block, count_tokens, count_tokens_each
 
 STRATEGIES = ("tokens", "heading", "sentence")
 _WHOLE = ("heading", "table", "code")  # blocks never split at sentences when they fit in a chunk
-
-
-class _Unit(NamedTuple):
-    text: str
-    page: int
-    heading_path: tuple[str, ...]
-    block_id: str
-    tokens: int
-    starts_section: bool = False
-    # A whole paragraph that fits in a chunk stays one unit (its text as its sentences rejoined
-    # with spaces); it is split into them only where a chunk ends inside it or an overlap takes part
-    # of it (most paragraphs never are). This is the paragraph as written, else None.
-    paragraph: str | None = None
 
 
 @collector_paused
@@ -41,51 +30,125 @@ def chunk_blocks(
     if strategy not in STRATEGIES:
         raise ValueError(f"unknown chunking strategy {strategy!r}")
     if strategy == "sentence":
-        groups = _by_sentences(_sentence_units(blocks), sentences_per_chunk)
+        units = _Units.of_sentences(blocks)
+        groups = _by_sentences(units, sentences_per_chunk)
+        return [units.chunk(group, index, seed) for index, group in enumerate(groups)]
+    units = _Units.of_blocks(blocks, max_tokens)
+    if strategy == "heading":  # each section (a heading and what follows it, up to the next) packed alone
+        bounds = [0, *[i for i in range(1, units.count) if units.heads[i]], units.count]
+        groups = [g for lo, hi in zip(bounds, bounds[1:]) for g in _pack(units, lo, hi, max_tokens, 0)]
     else:
-        units = _units(blocks, max_tokens)
-        if strategy == "heading":
-            groups = [g for section in _sections(units) for g in _pack(section, max_tokens, 0)]
-        else:
-            groups = _pack(units, max_tokens, overlap_tokens)
-    return [_chunk(group, index, seed) for index, group in enumerate(groups) if group]
+        groups = _pack(units, 0, units.count, max_tokens, overlap_tokens)
+    return [units.chunk(group, index, seed) for index, group in enumerate(groups) if group]
 
 
-def _units(blocks: list[Block], max_tokens: int) -> list[_Unit]:
-    """One unit per block (a paragraph longer than a chunk: one per sentence, and a sentence
-    longer than a chunk is cut by words), each counted once (counting is most of chunking's time).
-    A paragraph's tokens are its sentences' tokens: sentences split at white space only."""
-    units: list[_Unit] = []
-    path: tuple[str, ...] = ()
-    path_of: list[str] | None = None
-    # What a paragraph's sentences rejoined with spaces give (headings, tables and code stay whole).
-    rejoined = normalize_spaces(["" if block.type in _WHOLE else block.text for block in blocks])
-    for index, block in enumerate(blocks):
-        if block.heading_path is not path_of:  # blocks under one heading often share its path list
-            path_of, path = block.heading_path, tuple(block.heading_path)
-        heading = block.type == "heading"
-        block_path = (*path, block.text) if heading else path
-        tokens = count_tokens(block.text)
-        if tokens <= max_tokens:
-            if block.type in _WHOLE:
-                units.append(_Unit(block.text, block.page, block_path, f"b_{index}", tokens, heading))
-                continue
-            if text := rejoined[index]:
-                units.append(_Unit(text, block.page, block_path, f"b_{index}", tokens, False, block.text))
-                continue
-        for piece, piece_tokens in _split_long(block.text, max_tokens):
-            units.append(_Unit(piece, block.page, block_path, f"b_{index}", piece_tokens, heading))
-    return units
+class _Units:
+    """The pieces chunks are made of, as parallel lists indexed by unit (a list per field costs less
+    to build and to read than an object per unit): one unit per block (a paragraph longer than a
+    chunk: one per sentence, and a sentence longer than a chunk is cut by words), each counted once
+    (counting is most of chunking's time). A paragraph's tokens are its sentences' tokens: sentences
+    split at white space only. Units 0 to `count` - 1 are in document order; a paragraph's sentences,
+    made where a chunk ends inside it or an overlap takes part of it, are added after those."""
 
+    def __init__(self, blocks: list[Block]) -> None:
+        self.blocks = blocks
+        self.text: list[str] = []
+        self.tokens: list[int] = []
+        self.heads: list[bool] = []  # a heading: it starts a section
+        # A whole paragraph that fits in a chunk stays one unit (its text as its sentences rejoined
+        # with spaces); it is split into them only where a chunk ends inside it or an overlap takes
+        # part of it (most paragraphs never are). This is the paragraph as written, else None.
+        self.paragraph: list[str | None] = []
+        self.block: list[int] = []  # the index of the unit's block
+        self.count = 0
+        self.cumulative: list[int] = []  # tokens of units 0 to i - 1 at [i]
+        self.section_starts: list[int] = []  # the headings a chunk may end before: those not right after another heading
 
-def _sentences_of(unit: _Unit) -> list[_Unit]:
-    """A whole paragraph's unit as its sentences (each fits in a chunk, as the whole did)."""
-    return [_sentence_of(unit, s, count_tokens(s)) for s in sentences(unit.paragraph or "")]
+    @classmethod
+    def of_blocks(cls, blocks: list[Block], max_tokens: int) -> _Units:
+        self = cls(blocks)
+        texts = [block.text for block in blocks]
+        whole = [block.type in _WHOLE for block in blocks]
+        tokens = count_tokens_each(texts)
+        # What a paragraph's sentences rejoined with spaces give (headings, tables and code stay whole).
+        rejoined = normalize_spaces(["" if w else text for w, text in zip(whole, texts)])
+        heads = [block.type == "heading" for block in blocks]
+        # Blocks that are not one unit each; between them, runs of blocks are taken as they are.
+        uneven = [i for i, n in enumerate(tokens) if n > max_tokens or not (whole[i] or rejoined[i])]
+        start = 0
+        for index in [*uneven, len(blocks)]:
+            self.text += [text if w else r for text, w, r in zip(texts[start:index], whole[start:index], rejoined[start:index])]
+            self.tokens += tokens[start:index]
+            self.heads += heads[start:index]
+            self.paragraph += [None if w else text for text, w in zip(texts[start:index], whole[start:index])]
+            self.block += range(start, index)
+            if index < len(blocks):
+                for piece, piece_tokens in _split_long(texts[index], max_tokens):
+                    self.add(piece, piece_tokens, heads[index], index)
+            start = index + 1
+        self.count = len(self.text)
+        self.cumulative = [0, *accumulate(self.tokens)]
+        self.section_starts = [i for i in range(1, self.count) if self.heads[i] and not self.heads[i - 1]]
+        return self
 
+    @classmethod
+    def of_sentences(cls, blocks: list[Block]) -> _Units:
+        """Every sentence a unit (a heading whole)."""
+        self = cls(blocks)
+        for index, block in enumerate(blocks):
+            heading = block.type == "heading"
+            for sentence in [block.text] if heading else sentences(block.text):
+                self.add(sentence, count_tokens(sentence), heading, index)
+        self.count = len(self.text)
+        return self
 
-def _sentence_of(paragraph: _Unit, text: str, tokens: int) -> _Unit:
-    """The unit of one sentence of a paragraph's unit: where the paragraph is, with its own text."""
-    return _Unit(text, paragraph.page, paragraph.heading_path, paragraph.block_id, tokens)
+    def add(self, text: str, tokens: int, heads: bool, block: int) -> int:
+        self.text.append(text)
+        self.tokens.append(tokens)
+        self.heads.append(heads)
+        self.paragraph.append(None)
+        self.block.append(block)
+        return len(self.text) - 1
+
+    def sentences_of(self, unit: int) -> list[int]:
+        """A whole paragraph's unit as its sentences (each fits in a chunk, as the whole did)."""
+        return [self.add(s, count_tokens(s), False, self.block[unit]) for s in self.sentences(unit)]
+
+    def sentences(self, unit: int) -> list[str]:
+        """A paragraph's sentences; from its unit's text (the paragraph normalized) unless a line
+        break in it may be a paragraph break."""
+        paragraph = self.paragraph[unit] or ""
+        return sentences(paragraph) if "\n" in paragraph else paragraph_sentences(self.text[unit])
+
+    def chunk(self, group: list[int], index: int, seed: str) -> dict[str, Any]:
+        owners = [self.block[u] for u in group]
+        block_ids = list(dict.fromkeys(owners))
+        if len(block_ids) == len(group):  # blocks are separated by a blank line
+            text = "\n\n".join([self.text[u] for u in group])
+        else:  # sentences of one block rejoin with a space
+            parts: list[str] = []
+            for i, unit in enumerate(group):
+                if i and owners[i] == owners[i - 1]:
+                    parts[-1] += " " + self.text[unit]
+                else:
+                    parts.append(self.text[unit])
+            text = "\n\n".join(parts)
+        blocks = self.blocks
+        pages = sorted({blocks[b].page for b in block_ids})
+        digest = hashlib.blake2b(f"{seed}\x1f{index}\x1f{text}".encode(), digest_size=8).hexdigest()
+        # A chunk's path: that of its body (a heading's path ends with the heading itself).
+        first = blocks[next((b for u, b in zip(group, owners) if not self.heads[u]), owners[0])]
+        return {
+            "id": f"ch_{digest}",
+            "index": index,
+            "text": text,
+            "token_count": sum([self.tokens[u] for u in group]),
+            "page_start": pages[0],
+            "page_end": pages[-1],
+            "pages": pages,
+            "heading_path": [*first.heading_path, first.text] if first.type == "heading" else list(first.heading_path),
+            "block_ids": [f"b_{b}" for b in block_ids],
+        }
 
 
 def _split_long(text: str, max_tokens: int) -> list[tuple[str, int]]:
@@ -110,111 +173,93 @@ def _split_long(text: str, max_tokens: int) -> list[tuple[str, int]]:
     return pieces
 
 
-def _pack(units: list[_Unit], max_tokens: int, overlap_tokens: int) -> list[list[_Unit]]:
-    groups: list[list[_Unit]] = []
-    current: list[_Unit] = []
+def _pack(units: _Units, lo: int, hi: int, max_tokens: int, overlap_tokens: int) -> list[list[int]]:
+    """Units lo to hi - 1 in chunks of at most `max_tokens`, each chunk's tail repeated at the start
+    of the next. Each unit takes one step of the rules below; between the units where a rule acts
+    (a chunk is full, a section starts), the units that only join the chunk are found by bisection
+    over the running token sums and taken at once."""
+    tokens, heads, paragraph = units.tokens, units.heads, units.paragraph
+    cumulative, section_starts = units.cumulative, units.section_starts
+    quarter = max_tokens // 4
+    groups: list[list[int]] = []
+    current: list[int] = []
     size = 0
 
-    def close() -> list[_Unit]:
+    def close() -> list[int]:
         """End the current chunk; trailing headings move on to the next one (never end a chunk)."""
         nonlocal current
-        carried: list[_Unit] = []
-        while current and current[-1].starts_section:
+        carried: list[int] = []
+        while current and heads[current[-1]]:
             carried.insert(0, current.pop())
         if current:
             groups.append(current)
         return carried
 
-    todo = units[::-1]  # a stack: a whole paragraph that does not fit goes back as its sentences
-    while todo:
-        unit = todo.pop()
-        # A heading starts a new chunk unless the current one is still small (a short section's
-        # tail then shares a chunk with the next section rather than standing alone).
-        new_section = unit.starts_section and size >= max_tokens // 4 and bool(current) and not current[-1].starts_section
-        if current and (size + unit.tokens > max_tokens or new_section):
-            if unit.paragraph is not None:
-                todo.extend(reversed(_sentences_of(unit)))
-                continue
-            previous = current
-            carried = close()
-            current = carried or ([] if new_section else _overlap(previous, overlap_tokens))
-            size = sum(u.tokens for u in current)
-            if size + unit.tokens > max_tokens:
-                current, size = [], 0
-        current.append(unit)
-        size += unit.tokens
+    i = lo
+    while i < hi:
+        todo = [i]  # a stack: a whole paragraph that does not fit goes back as its sentences
+        while todo:
+            unit = todo.pop()
+            # A heading starts a new chunk unless the current one is still small (a short section's
+            # tail then shares a chunk with the next section rather than standing alone).
+            new_section = heads[unit] and size >= quarter and bool(current) and not heads[current[-1]]
+            if current and (size + tokens[unit] > max_tokens or new_section):
+                if paragraph[unit] is not None:
+                    todo.extend(reversed(units.sentences_of(unit)))
+                    continue
+                previous = current
+                carried = close()
+                current = carried or ([] if new_section else _overlap(units, previous, overlap_tokens))
+                size = sum([tokens[u] for u in current])
+                if size + tokens[unit] > max_tokens:
+                    current, size = [], 0
+            current.append(unit)
+            size += tokens[unit]
+        i += 1
+        if i >= hi:
+            break
+        # Units i, i + 1, ... join the chunk (which is not empty, and ends with unit i - 1 or its
+        # last sentence) up to the first that would overflow it or that starts a section once it
+        # holds a quarter of its tokens; that one takes the step above.
+        before = cumulative[i] - size  # the running sum where the current chunk began
+        stop = bisect_right(cumulative, before + max_tokens, i + 1, hi + 1) - 1
+        quarter_full = bisect_left(cumulative, before + quarter, i, hi)
+        if (s := bisect_left(section_starts, quarter_full)) < len(section_starts):
+            stop = min(stop, section_starts[s])
+        if stop > i:
+            current.extend(range(i, stop))
+            size += cumulative[stop] - cumulative[i]
+            i = stop
     close()
     return groups
 
 
-def _overlap(group: list[_Unit], overlap_tokens: int) -> list[_Unit]:
+def _overlap(units: _Units, group: list[int], overlap_tokens: int) -> list[int]:
     """The tail of a chunk, repeated at the start of the next, whole units only."""
-    tail: list[_Unit] = []
+    tail: list[int] = []
     size = 0
     for unit in reversed(group):
-        if size + unit.tokens > overlap_tokens:
-            if unit.paragraph is not None:  # its last sentences may fit: only those are counted
-                for text in reversed(sentences(unit.paragraph)):
+        if size + units.tokens[unit] > overlap_tokens:
+            if units.paragraph[unit] is not None:  # its last sentences may fit: only those are counted
+                for text in reversed(units.sentences(unit)):
                     if size + (tokens := count_tokens(text)) > overlap_tokens:
                         break
-                    tail.insert(0, _sentence_of(unit, text, tokens))
+                    tail.insert(0, units.add(text, tokens, False, units.block[unit]))
                     size += tokens
             break
         tail.insert(0, unit)
-        size += unit.tokens
+        size += units.tokens[unit]
     return tail
 
 
-def _sections(units: list[_Unit]) -> list[list[_Unit]]:
-    sections: list[list[_Unit]] = []
-    for unit in units:
-        if unit.starts_section or not sections:
-            sections.append([])
-        sections[-1].append(unit)
-    return sections
-
-
-def _sentence_units(blocks: list[Block]) -> list[_Unit]:
-    units = []
-    for index, block in enumerate(blocks):
-        path = tuple(block.heading_path + ([block.text] if block.type == "heading" else []))
-        for sentence in sentences(block.text) if block.type != "heading" else [block.text]:
-            units.append(_Unit(sentence, block.page, path, f"b_{index}", count_tokens(sentence), block.type == "heading"))
-    return units
-
-
-def _by_sentences(units: list[_Unit], per_chunk: int) -> list[list[_Unit]]:
-    groups: list[list[_Unit]] = []
-    for unit in units:
-        if not groups or len([u for u in groups[-1] if not u.starts_section]) >= per_chunk or unit.starts_section:
+def _by_sentences(units: _Units, per_chunk: int) -> list[list[int]]:
+    """`per_chunk` sentences a chunk; a heading starts a new one (with the sentences after it)."""
+    groups: list[list[int]] = []
+    body = 0  # sentences in the last chunk
+    for unit in range(units.count):
+        if not groups or body >= per_chunk or units.heads[unit]:
             groups.append([])
+            body = 0
         groups[-1].append(unit)
+        body += not units.heads[unit]
     return groups
-
-
-def _chunk(group: list[_Unit], index: int, seed: str) -> dict[str, Any]:
-    block_ids = list(dict.fromkeys([u.block_id for u in group]))
-    if len(block_ids) == len(group):  # blocks are separated by a blank line
-        text = "\n\n".join([u.text for u in group])
-    else:  # sentences of one block rejoin with a space
-        parts: list[str] = []
-        for i, unit in enumerate(group):
-            if i and unit.block_id == group[i - 1].block_id:
-                parts[-1] += " " + unit.text
-            else:
-                parts.append(unit.text)
-        text = "\n\n".join(parts)
-    pages = sorted({u.page for u in group})
-    digest = hashlib.blake2b(f"{seed}\x1f{index}\x1f{text}".encode(), digest_size=8).hexdigest()
-    first = next((u for u in group if not u.starts_section), group[0])  # a chunk's path: that of its body
-    return {
-        "id": f"ch_{digest}",
-        "index": index,
-        "text": text,
-        "token_count": sum([u.tokens for u in group]),
-        "page_start": pages[0],
-        "page_end": pages[-1],
-        "pages": pages,
-        "heading_path": list(first.heading_path),
-        "block_ids": block_ids,
-    }

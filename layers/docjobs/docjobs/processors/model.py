@@ -25,6 +25,11 @@ def count_tokens(text: str) -> int:
     return len(data.translate(None, _ASCII_NOT_PUNCTUATION)) + runs.count(b" w") + runs.startswith(b"w")
 
 
+def count_tokens_each(texts: list[str]) -> list[int]:
+    """count_tokens of each text."""
+    return list(map(count_tokens, texts))
+
+
 class DocumentError(Exception):
     """The document cannot be processed (corrupt, encrypted, unsupported): the job fails with
     this message, and retrying will not help."""
