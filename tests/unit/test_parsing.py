@@ -274,3 +274,38 @@ def test_normalize_spaces_is_normalize_space_of_each_text(texts):
     from docjobs.domain.text import normalize_space, normalize_spaces
 
     assert normalize_spaces(texts) == [normalize_space(text) for text in texts]
+
+
+_HTML_ELEMENTS = """a abbr acronym address applet area article aside audio b basefont bdi bdo bgsound big blink
+    blockquote button canvas caption center cite code col colgroup data datalist dd del details dfn dialog dir div dl
+    dt em embed fieldset figcaption figure font footer form frame frameset h1 h2 h3 h4 h5 h6 header hgroup hr i iframe
+    image img input ins kbd keygen label legend li listing main map mark marquee math menu menuitem meter multicol nav
+    nextid nobr noembed noframes noscript object ol optgroup option output p param picture plaintext pre progress q rp
+    rt ruby s samp script search section select slot small source spacer span strike strong style sub summary sup svg
+    table tbody td template textarea tfoot th thead time tr track tt u ul var video wbr xmp""".split()
+
+
+def test_a_paragraph_holds_a_block_only_through_the_elements_the_parser_looks_for():
+    """The HTML parser looks for paragraphs holding blocks among those holding one of a few elements
+    (the HTML rules: a block's start tag ends an open paragraph unless one of them stands between)."""
+    from docjobs.processors.formats.html import _PARAGRAPH_SCOPES, _holds_a_block
+    from selectolax.lexbor import LexborHTMLParser
+
+    holding, missed = 0, []
+    for doctype in ("<!doctype html>", ""):  # without one, quirks mode: a table may sit in a paragraph
+        for element in _HTML_ELEMENTS:
+            for block in ("div", "ul", "li", "h2", "pre", "dl", "dd", "p", "table", "section", "blockquote", "address"):
+                for inside in (f"<{block}>x</{block}>", f"<mi><{block}>x</{block}></mi>", f"<foreignObject><{block}>x</{block}></foreignObject>"):
+                    tree = LexborHTMLParser(f"{doctype}<body><p>a<{element}>{inside}</{element}></p></body>")
+                    for p in tree.css("p"):
+                        if _holds_a_block(p):
+                            holding += 1
+                            if p.css_first(", ".join(_PARAGRAPH_SCOPES)) is None:
+                                missed.append(p.html)
+    assert holding > 100 and missed == []
+
+
+def test_a_paragraph_holding_a_table_is_read_as_its_blocks():
+    quirks = b"<html><body><p>Intro<table><tr><td>x</td><td>y</td></tr></table></p><p>Plain <b>bold</b></p></body></html>"
+    assert [(b.type, b.text) for b in parse_bytes(quirks, "old.html").blocks] == [
+        ("paragraph", "Intro"), ("table", "x | y"), ("paragraph", "Plain bold")]  # fmt: skip

@@ -12,6 +12,7 @@ from docjobs.processors.model import Block, Page, ParsedDocument
 # the paragraph or heading they sit in).
 _SKIPPED = {"script", "style", "noscript", "template", "svg", "nav", "iframe", "object"}
 _SKIPPED_OR_BREAK = ", ".join(sorted(_SKIPPED)) + ", br"
+_CELLS = ("td", "th")
 _HEADINGS = {"h1": 1, "h2": 2, "h3": 3, "h4": 4, "h5": 5, "h6": 6}
 _PARAGRAPHS = {"p", "dt", "dd", "figcaption", "caption", "address"}
 _READ_WHOLE = {**{tag: "paragraph" for tag in _PARAGRAPHS}, "li": "list_item"}  # unless they hold blocks
@@ -20,7 +21,14 @@ _CONTAINERS = {"div", "section", "article", "main", "body", "header", "footer", 
 # A list item or paragraph holding a block (a nested list, a paragraph, a table...) is read as a
 # container: its blocks one by one, not its text run together.
 _BLOCKS = sorted({*_HEADINGS, *_PARAGRAPHS, *_CONTAINERS, "li", "table", "pre"} - {"body"})
-_HOLDS_BLOCKS = f":is({', '.join(sorted(_READ_WHOLE))}):has({', '.join(_BLOCKS)})"  # lexbor finds nothing with :is in :has
+# A paragraph cannot hold a block but through one of these: the start of a block ends an open
+# paragraph unless one of them stands between (HTML's "p element in button scope"; a table in
+# quirks mode). Looking for them costs a third of looking for every kind of block.
+_PARAGRAPH_SCOPES = ("applet", "button", "marquee", "math", "object", "select", "svg", "table")
+# One selector per tag costs less than :is(...) of them all (lexbor finds nothing with :is in :has).
+_HOLDS_BLOCKS = ", ".join([f"{tag}:has({', '.join(_BLOCKS)})" for tag in sorted(_READ_WHOLE) if tag != "p"]
+                          + [f"p:has({', '.join(_PARAGRAPH_SCOPES)})"])  # fmt: skip
+_ANY_BLOCK = ", ".join(_BLOCKS)
 
 
 def parse_html(text: str) -> ParsedDocument:
@@ -51,7 +59,11 @@ def parse_html(text: str) -> ParsedDocument:
 
 def _holders(body: LexborNode) -> set[int]:
     """The list items and paragraphs that hold blocks, found by one query (not one per element)."""
-    return {node.mem_id for node in body.css(_HOLDS_BLOCKS)}
+    return {node.mem_id for node in body.css(_HOLDS_BLOCKS) if node.tag != "p" or _holds_a_block(node)}
+
+
+def _holds_a_block(node: LexborNode) -> bool:
+    return any(block.mem_id != node.mem_id for block in node.css(_ANY_BLOCK))  # a node's css() finds the node too
 
 
 def _walk(node: LexborNode, blocks: list[Block], holders: set[int]) -> None:
@@ -102,11 +114,8 @@ def _walk(node: LexborNode, blocks: list[Block], holders: set[int]) -> None:
 
 def _rows(table: LexborNode) -> list[list[str]]:
     """The table's rows of cell texts (each row its own cells; a nested table's rows come after the
-    row holding it); rows without text are left out. One query for all cells of the table costs
-    less than one per row."""
-    rows: dict[int, list[str]] = {}
-    for cell in table.css("td, th"):
-        rows.setdefault(cell.parent.mem_id, []).append(cell.text_lexbor())
-    texts = iter(normalize_spaces([text for row in rows.values() for text in row]))
-    normalized = [[next(texts) for _ in row] for row in rows.values()]
+    row holding it); rows without text are left out."""
+    rows = [[cell.text_lexbor() for cell in row.iter() if cell.tag in _CELLS] for row in table.css("tr")]
+    texts = iter(normalize_spaces([text for row in rows for text in row]))
+    normalized = [[next(texts) for _ in row] for row in rows]
     return [row for row in normalized if any(row)]
