@@ -47,14 +47,29 @@ def parse_html(text: str) -> ParsedDocument:
             else:
                 node.decompose()
         _walk(body, blocks, _holders(body))
-        # The walk keeps each block's text as read; its white space is collapsed for all at once.
-        prose = [block for block in blocks if block.type not in ("table", "code")]
-        for block, normalized in zip(prose, normalize_spaces([block.text for block in prose])):
-            block.text = normalized
+        _normalize(blocks)
         blocks = [block for block in blocks if block.text]
     metadata["page_count"] = 1
     return ParsedDocument(format="html", pages=[Page(number=1)], blocks=blocks, metadata=metadata,
                           warnings=[] if blocks else ["The document has no text."])  # fmt: skip
+
+
+def _normalize(blocks: list[Block]) -> None:
+    """The walk keeps the texts of blocks and of table cells as read; their white space is
+    collapsed for all at once (most often there is none to collapse: one look at all of them), and
+    a table's text is made of its rows' cells (rows without text are left out)."""
+    prose = [block for block in blocks if block.type not in ("table", "code")]
+    tables = [block for block in blocks if block.type == "table"]
+    texts = [block.text for block in prose] + [text for table in tables for row in table.rows or () for text in row]
+    if (normalized := normalize_spaces(texts)) is not texts:
+        for block, text in zip(prose, normalized):
+            block.text = text
+        cells = iter(normalized[len(prose) :])
+        for table in tables:
+            table.rows = [[next(cells) for _ in row] for row in table.rows or ()]
+    for table in tables:
+        table.rows = [row for row in table.rows or () if any(row)]
+        table.text = "\n".join([" | ".join(row) for row in table.rows])
 
 
 def _holders(body: LexborNode) -> set[int]:
@@ -99,8 +114,7 @@ def _walk(node: LexborNode, blocks: list[Block], holders: set[int]) -> None:
         elif tag == "table":
             if inline:
                 flush()
-            if rows := _rows(child):
-                blocks.append(Block("table", "\n".join(" | ".join(r) for r in rows), 1, rows=rows))
+            blocks.append(Block("table", "", 1, rows=_rows(child)))  # its text once its cells are normalized
         elif tag == "pre":
             if inline:
                 flush()
@@ -113,9 +127,6 @@ def _walk(node: LexborNode, blocks: list[Block], holders: set[int]) -> None:
 
 
 def _rows(table: LexborNode) -> list[list[str]]:
-    """The table's rows of cell texts (each row its own cells; a nested table's rows come after the
-    row holding it); rows without text are left out."""
-    rows = [[cell.text_lexbor() for cell in row.iter() if cell.tag in _CELLS] for row in table.css("tr")]
-    texts = iter(normalize_spaces([text for row in rows for text in row]))
-    normalized = [[next(texts) for _ in row] for row in rows]
-    return [row for row in normalized if any(row)]
+    """The table's rows of cell texts as read (each row its own cells; a nested table's rows come
+    after the row holding it)."""
+    return [[cell.text_lexbor() for cell in row.iter() if cell.tag in _CELLS] for row in table.css("tr")]
