@@ -10,7 +10,7 @@ import pytest
 from docjobs.domain.text import sentences
 from docjobs.processors.chunking import chunk_blocks
 from docjobs.processors.formats import parse_bytes
-from docjobs.processors.model import Block, Page, ParsedDocument
+from docjobs.processors.model import Block, Page, ParsedDocument, count_tokens, count_tokens_each
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -62,6 +62,13 @@ def test_the_chunks_of_real_documents_are_those_of_the_plain_chunker(max_tokens,
             ours = chunk_blocks(parsed.blocks, strategy=strategy, max_tokens=max_tokens, overlap_tokens=overlap_tokens)
             assert ours == chunking_reference.chunk_blocks(parsed.blocks, strategy=strategy, max_tokens=max_tokens,
                                                            overlap_tokens=overlap_tokens)  # fmt: skip
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.text(alphabet=st.characters(max_codepoint=127), max_size=30) | _TEXT, min_size=1, max_size=50))
+def test_many_texts_are_counted_together_as_each_alone(texts):
+    many = texts * (70_000 // max(1, sum(map(len, texts)) + len(texts)) + 1)  # past the size counted together
+    assert count_tokens_each(many) == [count_tokens(text) for text in many]
 
 
 _LOOK_BEHIND_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"“(])")
