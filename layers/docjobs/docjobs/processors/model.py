@@ -3,7 +3,6 @@ parser produces this; every operation works from it."""
 
 from __future__ import annotations
 
-import functools
 import re
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -15,6 +14,8 @@ _ASCII_WORD = bytes(c for c in range(128) if re.fullmatch(r"\w", chr(c)))
 _ASCII_SPACE = bytes(c for c in range(128) if chr(c).isspace())
 _ASCII_NOT_PUNCTUATION = _ASCII_WORD + _ASCII_SPACE
 _WORD_RUNS = bytes(ord("w") if c in _ASCII_WORD else ord(" ") for c in range(256))
+# 1 for a word character, 2 for a punctuation mark, 0 for white space (of ASCII).
+_KINDS = bytes(1 if c in _ASCII_WORD else 0 if c in _ASCII_SPACE else 2 for c in range(256))
 
 
 def count_tokens(text: str) -> int:
@@ -39,10 +40,10 @@ def count_tokens_each(texts: list[str]) -> list[int]:
         return [count if text is ascii_text else count_tokens(text) for count, text, ascii_text in zip(counts, texts, ascii)]
     import numpy as np
 
-    is_word, is_punctuation = _ascii_kinds()
-    kinds = np.frombuffer(joined.encode("ascii"), np.uint8)
-    word = np.take(is_word, kinds)
-    starts = np.take(is_punctuation, kinds)
+    # bytes.translate tells each byte's kind (a numpy lookup would first widen each to an index).
+    kinds = np.frombuffer(joined.encode("ascii").translate(_KINDS), np.uint8)
+    word = kinds == 1
+    starts = kinds == 2
     starts[0] |= word[0]
     starts[1:] |= word[1:] > word[:-1]
     spans = np.fromiter(map(len, texts), np.int64, len(texts))
@@ -51,17 +52,6 @@ def count_tokens_each(texts: list[str]) -> list[int]:
     offsets -= spans  # where each text starts
     counts: list[int] = np.add.reduceat(starts, offsets, dtype=np.int64).tolist()
     return counts
-
-
-@functools.cache
-def _ascii_kinds() -> tuple[Any, Any]:
-    """For each byte: is it a word character, is it a punctuation mark (as count_tokens counts)."""
-    import numpy as np
-
-    word, punctuation = np.zeros(256, np.bool_), np.zeros(256, np.bool_)
-    word[list(_ASCII_WORD)] = True
-    punctuation[[c for c in range(128) if c not in _ASCII_NOT_PUNCTUATION]] = True
-    return word, punctuation
 
 
 class DocumentError(Exception):
