@@ -7,10 +7,17 @@ from __future__ import annotations
 import re
 
 import pytest
-from docjobs.domain.text import sentences
+from docjobs.domain.text import normalize_space, sentences
 from docjobs.processors.chunking import chunk_blocks
 from docjobs.processors.formats import parse_bytes
-from docjobs.processors.model import Block, Page, ParsedDocument, count_tokens, count_tokens_each
+from docjobs.processors.model import (
+    Block,
+    Page,
+    ParsedDocument,
+    count_tokens,
+    count_tokens_and_spacing,
+    count_tokens_each,
+)
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -68,7 +75,12 @@ def test_the_chunks_of_real_documents_are_those_of_the_plain_chunker(max_tokens,
 @given(st.lists(st.text(alphabet=st.characters(max_codepoint=127), max_size=30) | _TEXT, min_size=1, max_size=50))
 def test_many_texts_are_counted_together_as_each_alone(texts):
     many = texts * (70_000 // max(1, sum(map(len, texts)) + len(texts)) + 1)  # past the size counted together
-    assert count_tokens_each(many) == [count_tokens(text) for text in many]
+    counts, spaced = count_tokens_and_spacing(many)
+    assert counts == count_tokens_each(many) == [count_tokens(text) for text in many]
+    flagged = set(spaced)
+    assert spaced == sorted(flagged)
+    assert all(normalize_space(text) == text for i, text in enumerate(many) if i not in flagged)
+    assert all(normalize_space(many[i]) != many[i] or not many[i] for i in spaced)
 
 
 _LOOK_BEHIND_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"“(])")

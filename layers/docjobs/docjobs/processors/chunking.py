@@ -9,9 +9,9 @@ from bisect import bisect_left, bisect_right
 from itertools import accumulate
 from typing import Any
 
-from docjobs.domain.text import normalize_spaces, paragraph_sentences, sentences
+from docjobs.domain.text import normalize_space, paragraph_sentences, sentences
 from docjobs.processors.collector import collector_paused
-from docjobs.processors.model import Block, count_tokens, count_tokens_each
+from docjobs.processors.model import Block, count_tokens, count_tokens_and_spacing
 
 STRATEGIES = ("tokens", "heading", "sentence")
 _WHOLE = ("heading", "table", "code")  # blocks never split at sentences when they fit in a chunk
@@ -69,15 +69,19 @@ class _Units:
         self = cls(blocks)
         texts = [block.text for block in blocks]
         whole = [block.type in _WHOLE for block in blocks]
-        tokens = count_tokens_each(texts)
-        # What a paragraph's sentences rejoined with spaces give (headings, tables and code stay whole).
-        rejoined = normalize_spaces(["" if w else text for w, text in zip(whole, texts)])
+        tokens, spaced = count_tokens_and_spacing(texts)
+        # Each unit's text: a paragraph's is what its sentences rejoined with spaces give (headings,
+        # tables and code stay as they are).
+        unit_texts = texts.copy()
+        for i in spaced:
+            if not whole[i]:
+                unit_texts[i] = normalize_space(texts[i])
         heads = [block.type == "heading" for block in blocks]
         # Blocks that are not one unit each; between them, runs of blocks are taken as they are.
-        uneven = [i for i, n in enumerate(tokens) if n > max_tokens or not (whole[i] or rejoined[i])]
+        uneven = [i for i, n in enumerate(tokens) if n > max_tokens or not unit_texts[i]]
         start = 0
         for index in [*uneven, len(blocks)]:
-            self.text += [text if w else r for text, w, r in zip(texts[start:index], whole[start:index], rejoined[start:index])]
+            self.text += unit_texts[start:index]
             self.tokens += tokens[start:index]
             self.heads += heads[start:index]
             self.paragraph += [None if w else text for text, w in zip(texts[start:index], whole[start:index])]

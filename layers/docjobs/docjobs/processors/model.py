@@ -7,6 +7,8 @@ import re
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from docjobs.domain.text import normalize_space
+
 _TOKEN = re.compile(r"\w+|[^\w\s]", re.UNICODE)
 # The same count for ASCII text without the regex (counting is most of chunking's time): each
 # punctuation mark is a token, and so is each run of word characters.
@@ -28,20 +30,31 @@ def count_tokens(text: str) -> int:
 
 
 def count_tokens_each(texts: list[str]) -> list[int]:
-    """count_tokens of each text. Many texts of ASCII are counted together, with numpy: the texts
-    joined by spaces, a token starts at each punctuation mark and each word character after no word
-    character; each text's count is the sum over its span (half the cost of one count per text)."""
+    """count_tokens of each text."""
+    return count_tokens_and_spacing(texts)[0]
+
+
+def count_tokens_and_spacing(texts: list[str]) -> tuple[list[int], list[int]]:
+    """count_tokens of each text, and the texts whose white space may not be normalized (all those
+    normalize_space would change, in order; an empty one may be among them). Many texts of ASCII are looked at
+    together, with numpy: the texts joined by spaces, a token starts at each punctuation mark and
+    each word character after no word character; each text's count is the sum over its span (half
+    the cost of one count per text)."""
     joined = " ".join(texts) + " "  # a space after the last too: each text's span is never empty
     if len(joined) < 65_536:  # few texts: numpy's fixed costs outweigh it
-        return list(map(count_tokens, texts))
-    if not joined.isascii():  # those that are not are counted one by one
+        return list(map(count_tokens, texts)), [i for i, text in enumerate(texts) if normalize_space(text) != text]
+    if not joined.isascii():  # those that are not are looked at one by one
         ascii = [text if text.isascii() else "" for text in texts]
-        counts = count_tokens_each(ascii)
-        return [count if text is ascii_text else count_tokens(text) for count, text, ascii_text in zip(counts, texts, ascii)]
+        counts, spaced = count_tokens_and_spacing(ascii)
+        others = {i for i, (text, ascii_text) in enumerate(zip(texts, ascii)) if text is not ascii_text}
+        for i in others:
+            counts[i] = count_tokens(texts[i])
+        return counts, sorted({i for i in spaced if i not in others} | {i for i in others if normalize_space(texts[i]) != texts[i]})
     import numpy as np
 
+    data = joined.encode("ascii")
     # bytes.translate tells each byte's kind (a numpy lookup would first widen each to an index).
-    kinds = np.frombuffer(joined.encode("ascii").translate(_KINDS), np.uint8)
+    kinds = np.frombuffer(data.translate(_KINDS), np.uint8)
     word = kinds == 1
     starts = kinds == 2
     starts[0] |= word[0]
@@ -51,7 +64,14 @@ def count_tokens_each(texts: list[str]) -> list[int]:
     offsets = np.cumsum(spans)
     offsets -= spans  # where each text starts
     counts: list[int] = np.add.reduceat(starts, offsets, dtype=np.int64).tolist()
-    return counts
+    # White space to normalize: any but " ", or two together (a text's leading or trailing space
+    # stands next to the space that joins it to its neighbour).
+    space = kinds == 0
+    uneven = space & (np.frombuffer(data, np.uint8) != 32)
+    uneven[0] |= space[0]
+    uneven[1:] |= space[1:] & space[:-1]
+    spaced: list[int] = np.flatnonzero(np.add.reduceat(uneven, offsets, dtype=np.int64)).tolist()
+    return counts, spaced
 
 
 class DocumentError(Exception):
