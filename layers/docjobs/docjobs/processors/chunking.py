@@ -62,7 +62,8 @@ class _Units:
         self.block: list[int] = []  # the index of the unit's block
         self.count = 0
         self.cumulative: list[int] = []  # tokens of units 0 to i - 1 at [i]
-        self.section_starts: list[int] = []  # the headings a chunk may end before: those not right after another heading
+        # The headings a chunk may end before: those not right after another heading.
+        self.section_starts: list[int] = []
 
     @classmethod
     def of_blocks(cls, blocks: list[Block], max_tokens: int) -> _Units:

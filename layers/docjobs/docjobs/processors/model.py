@@ -49,7 +49,8 @@ def count_tokens_and_spacing(texts: list[str]) -> tuple[list[int], list[int]]:
         others = {i for i, (text, ascii_text) in enumerate(zip(texts, ascii)) if text is not ascii_text}
         for i in others:
             counts[i] = count_tokens(texts[i])
-        return counts, sorted({i for i in spaced if i not in others} | {i for i in others if normalize_space(texts[i]) != texts[i]})
+        uneven = {i for i in others if normalize_space(texts[i]) != texts[i]}
+        return counts, sorted({i for i in spaced if i not in others} | uneven)
     import numpy as np
 
     data = joined.encode("ascii")
