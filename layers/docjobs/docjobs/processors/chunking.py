@@ -115,11 +115,11 @@ class _Units:
         self.block.append(block)
         return len(self.text) - 1
 
-    def sentences_of(self, unit: int) -> list[int]:
+    def sentence_units(self, unit: int) -> list[int]:
         """A whole paragraph's unit as its sentences (each fits in a chunk, as the whole did)."""
-        return [self.add(s, count_tokens(s), False, self.block[unit]) for s in self.sentences(unit)]
+        return [self.add(s, count_tokens(s), False, self.block[unit]) for s in self.sentence_texts(unit)]
 
-    def sentences(self, unit: int) -> list[str]:
+    def sentence_texts(self, unit: int) -> list[str]:
         """A paragraph's sentences; from its unit's text (the paragraph normalized) unless a line
         break in it may be a paragraph break."""
         paragraph = self.paragraph[unit] or ""
@@ -210,7 +210,7 @@ def _pack(units: _Units, lo: int, hi: int, max_tokens: int, overlap_tokens: int)
             new_section = heads[unit] and size >= quarter and bool(current) and not heads[current[-1]]
             if current and (size + tokens[unit] > max_tokens or new_section):
                 if paragraph[unit] is not None:
-                    todo.extend(reversed(units.sentences_of(unit)))
+                    todo.extend(reversed(units.sentence_units(unit)))
                     continue
                 previous = current
                 carried = close()
@@ -246,7 +246,7 @@ def _overlap(units: _Units, group: list[int], overlap_tokens: int) -> list[int]:
     for unit in reversed(group):
         if size + units.tokens[unit] > overlap_tokens:
             if units.paragraph[unit] is not None:  # its last sentences may fit: only those are counted
-                for text in reversed(units.sentences(unit)):
+                for text in reversed(units.sentence_texts(unit)):
                     if size + (tokens := count_tokens(text)) > overlap_tokens:
                         break
                     tail.insert(0, units.add(text, tokens, False, units.block[unit]))

@@ -7,7 +7,7 @@ import re
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from docjobs.domain.text import normalize_space
+from docjobs.domain.text import normalize_spaces
 
 _TOKEN = re.compile(r"\w+|[^\w\s]", re.UNICODE)
 # The same count for ASCII text without the regex (counting is most of chunking's time): each
@@ -35,22 +35,22 @@ def count_tokens_each(texts: list[str]) -> list[int]:
 
 
 def count_tokens_and_spacing(texts: list[str]) -> tuple[list[int], list[int]]:
-    """count_tokens of each text, and the texts whose white space may not be normalized (all those
-    normalize_space would change, in order; an empty one may be among them). Many texts of ASCII are looked at
-    together, with numpy: the texts joined by spaces, a token starts at each punctuation mark and
-    each word character after no word character; each text's count is the sum over its span (half
-    the cost of one count per text)."""
+    """count_tokens of each text, and the indices of the texts whose white space may not be
+    normalized (all those normalize_space would change, in order; an empty one may be among them).
+    Many texts of ASCII are looked at together, with numpy: the texts joined by spaces, a token
+    starts at each punctuation mark and each word character after no word character; each text's
+    count is the sum over its span (half the cost of one count per text)."""
     joined = " ".join(texts) + " "  # a space after the last too: each text's span is never empty
     if len(joined) < 65_536:  # few texts: numpy's fixed costs outweigh it
-        return list(map(count_tokens, texts)), [i for i, text in enumerate(texts) if normalize_space(text) != text]
+        return list(map(count_tokens, texts)), _changed_by_normalizing(texts)
     if not joined.isascii():  # those that are not are looked at one by one
         ascii = [text if text.isascii() else "" for text in texts]
         counts, spaced = count_tokens_and_spacing(ascii)
-        others = {i for i, (text, ascii_text) in enumerate(zip(texts, ascii)) if text is not ascii_text}
+        others = [i for i, (text, ascii_text) in enumerate(zip(texts, ascii)) if text is not ascii_text]
         for i in others:
             counts[i] = count_tokens(texts[i])
-        uneven = {i for i in others if normalize_space(texts[i]) != texts[i]}
-        return counts, sorted({i for i in spaced if i not in others} | uneven)
+        uneven = [others[j] for j in _changed_by_normalizing([texts[i] for i in others])]
+        return counts, sorted({*spaced} - {*others} | {*uneven})
     import numpy as np
 
     data = joined.encode("ascii")
@@ -73,6 +73,11 @@ def count_tokens_and_spacing(texts: list[str]) -> tuple[list[int], list[int]]:
     uneven[1:] |= space[1:] & space[:-1]
     spaced: list[int] = np.flatnonzero(np.add.reduceat(uneven, offsets, dtype=np.int64)).tolist()
     return counts, spaced
+
+
+def _changed_by_normalizing(texts: list[str]) -> list[int]:
+    normalized = normalize_spaces(texts)
+    return [] if normalized is texts else [i for i, (text, new) in enumerate(zip(texts, normalized)) if new != text]
 
 
 class DocumentError(Exception):

@@ -21,14 +21,14 @@ _CONTAINERS = {"div", "section", "article", "main", "body", "header", "footer", 
 # A list item or paragraph holding a block (a nested list, a paragraph, a table...) is read as a
 # container: its blocks one by one, not its text run together.
 _BLOCKS = sorted({*_HEADINGS, *_PARAGRAPHS, *_CONTAINERS, "li", "table", "pre"} - {"body"})
+_ANY_BLOCK = ", ".join(_BLOCKS)
 # A paragraph cannot hold a block but through one of these: the start of a block ends an open
 # paragraph unless one of them stands between (HTML's "p element in button scope"; a table in
 # quirks mode). Looking for them costs a third of looking for every kind of block.
 _PARAGRAPH_SCOPES = ("applet", "button", "marquee", "math", "object", "select", "svg", "table")
 # One selector per tag costs less than :is(...) of them all (lexbor finds nothing with :is in :has).
-_HOLDS_BLOCKS = ", ".join([f"{tag}:has({', '.join(_BLOCKS)})" for tag in sorted(_READ_WHOLE) if tag != "p"]
+_HOLDS_BLOCKS = ", ".join([f"{tag}:has({_ANY_BLOCK})" for tag in sorted(_READ_WHOLE) if tag != "p"]
                           + [f"p:has({', '.join(_PARAGRAPH_SCOPES)})"])  # fmt: skip
-_ANY_BLOCK = ", ".join(_BLOCKS)
 
 
 def parse_html(text: str) -> ParsedDocument:
