@@ -23,6 +23,7 @@ class _Unit:
     block_id: str
     tokens: int
     starts_section: bool = False
+    joiner: str = " "  # between pieces of its block in one chunk
 
 
 def chunk_blocks(
@@ -58,8 +59,10 @@ def _units(blocks: list[Block], max_tokens: int) -> list[_Unit]:
         if block.type in ("heading", "table", "code"):
             whole = count_tokens(block.text)
             pieces = [(block.text, whole)] if whole <= max_tokens else None
-        for piece, tokens in pieces or _split_long(block.text, max_tokens):
-            units.append(_Unit(piece, block.page, path, f"b_{index}", tokens, block.type == "heading"))
+        by_lines = block.type in ("table", "code")
+        for piece, tokens in pieces or _split_long(block.text, max_tokens, by_lines):
+            units.append(_Unit(piece, block.page, path, f"b_{index}", tokens, block.type == "heading",
+                               "\n" if by_lines else " "))  # fmt: skip
     return units
 
 
@@ -108,11 +111,11 @@ def _overlap(group: list[_Unit], overlap_tokens: int) -> list[_Unit]:
 
 
 def _chunk(group: list[_Unit], index: int, seed: str) -> dict[str, Any]:
-    # Sentences of one block rejoin with a space; blocks are separated by a blank line.
+    # Sentences of one block rejoin with a space (lines with a line break); blocks are separated by a blank line.
     parts: list[str] = []
     for i, unit in enumerate(group):
         if i and unit.block_id == group[i - 1].block_id:
-            parts[-1] += " " + unit.text
+            parts[-1] += unit.joiner + unit.text
         else:
             parts.append(unit.text)
     text = "\n\n".join(parts)

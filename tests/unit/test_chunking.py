@@ -8,7 +8,7 @@ import re
 
 import pytest
 from docjobs.domain.text import normalize_space, sentences
-from docjobs.processors.chunking import chunk_blocks
+from docjobs.processors.chunking import _split_long, chunk_blocks
 from docjobs.processors.formats import parse_bytes
 from docjobs.processors.model import (
     Block,
@@ -94,3 +94,40 @@ def test_sentences_end_where_the_look_behind_pattern_split_them(text):
         paragraph = " ".join(paragraph.split())
         expected += [s.strip() for s in _LOOK_BEHIND_SENTENCE_END.split(paragraph) if s.strip()]
     assert sentences(text) == expected
+
+
+_CODE_LINE = st.sampled_from(["def f(x):", "    return x + 1", "", "    # a comment, e.g. this", "x = [1, 2, 3]",
+                              "print(f'{x!r}')", "        deeply(nested, call)", "}", "a_very_long_name_" * 12,
+                              "url = 'https://example.com/a/b/c?d=e&f=g'", "\t"])  # fmt: skip
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_CODE_LINE | _TEXT, max_size=80).map("\n".join), st.integers(1, 60), st.booleans())
+def test_a_block_longer_than_a_chunk_is_cut_into_pieces_that_fit_and_lose_nothing(text, max_tokens, by_lines):
+    pieces = _split_long(text, max_tokens, by_lines)
+    assert all(tokens == count_tokens(piece) <= max_tokens for piece, tokens in pieces)
+    # Only white space is lost, at the cuts: the text's characters but white space, in order.
+    assert "".join("".join(piece.split()) for piece, _ in pieces) == "".join(text.split())
+    if by_lines and all(count_tokens(line) <= max_tokens for line in text.split("\n")):
+        # Code and tables: runs of whole lines, as they are, each as long as fits.
+        assert all(piece in text and (piece + "\n").startswith(tuple(text.split("\n"))) for piece, _ in pieces)
+        assert all(a + count_tokens(b.split("\n")[0]) > max_tokens for (_, a), (b, _) in zip(pieces, pieces[1:]))
+
+
+def test_code_longer_than_a_chunk_is_chunked_between_its_lines():
+    code = "\n".join(f"def handler_{n}(event, context):\n    return {{'n': {n}, 'ok': True}}\n" for n in range(200))
+    parsed = parse_bytes(f"<h1>Handlers</h1><p>All of them.</p><pre>{code}</pre>".encode(), "code.html")
+    chunks = chunk_blocks(parsed.blocks, max_tokens=100, overlap_tokens=0)
+    assert len(chunks) > 10 and all(c["token_count"] <= 100 for c in chunks)
+    assert chunks[0]["text"] == "Handlers\n\nAll of them."
+    bodies = [c["text"] for c in chunks[1:]]
+    assert all(body in code for body in bodies)  # lines whole, with their indentation and line breaks
+    assert [line for line in "\n".join(bodies).split("\n") if line] == [line for line in code.split("\n") if line]
+    assert all(c["heading_path"] == ["Handlers"] for c in chunks)
+
+
+def test_a_word_longer_than_a_chunk_is_cut_between_its_tokens():
+    blob = "data:image/png;base64," + "iVBORw0KGgo/AAAA+NSUhEUg" * 200  # punctuation: many tokens, no space
+    chunks = chunk_blocks([Block("paragraph", f"An image: {blob}", 1)], max_tokens=50, overlap_tokens=0)
+    assert all(c["token_count"] == count_tokens(c["text"]) <= 50 for c in chunks)
+    assert "".join(c["text"] for c in chunks) == f"An image:{blob}"

@@ -27,8 +27,9 @@ STOPWORDS = frozenset(
 
 
 def normalize_space(text: str) -> str:
-    # Printable ASCII has no white space but " ": text without a double or outer one is left as it is.
-    if text.isascii() and text.isprintable() and "  " not in text and text[:1] != " " and text[-1:] != " ":
+    # Printable text has no white space but " " (all other is of Unicode's "Other" or "Separator"):
+    # text without a double or outer one is left as it is.
+    if text.isprintable() and "  " not in text and text[:1] != " " and text[-1:] != " ":
         return text
     return " ".join(text.split())  # what re.sub(r"\s+", " ", text).strip() gives, at a third of the cost
 
@@ -41,8 +42,8 @@ def normalize_spaces(texts: list[str]) -> list[str]:
     together then costs less than one per text (the per-call cost is most of it on short texts)."""
     # Joined by single spaces, a text with a double, leading or trailing space shows a double space.
     joined = " ".join(filter(None, texts))
-    if (joined.isascii() and "  " not in joined and joined[:1] != " " and joined[-1:] != " "
-            and not any(c in joined for c in _ODD_SPACE)):  # fmt: skip
+    if "  " not in joined and joined[:1] != " " and joined[-1:] != " " and (
+            not any(c in joined for c in _ODD_SPACE) if joined.isascii() else joined.isprintable()):  # fmt: skip
         return texts
     return [normalize_space(text) for text in texts]
 

@@ -11,10 +11,11 @@ from typing import Any
 
 from docjobs.domain.text import normalize_space, paragraph_sentences, sentences
 from docjobs.processors.collector import collector_paused
-from docjobs.processors.model import Block, count_tokens, count_tokens_and_spacing
+from docjobs.processors.model import Block, count_tokens, count_tokens_and_spacing, count_tokens_each, token_starts
 
 STRATEGIES = ("tokens", "heading", "sentence")
 _WHOLE = ("heading", "table", "code")  # blocks never split at sentences when they fit in a chunk
+_BY_LINES = ("table", "code")  # blocks longer than a chunk split between rows and lines of code
 
 
 @collector_paused
@@ -64,10 +65,12 @@ class _Units:
         self.cumulative: list[int] = []  # tokens of units 0 to i - 1 at [i]
         # The headings a chunk may end before: those not right after another heading.
         self.section_starts: list[int] = []
+        self.by_lines: tuple[str, ...] = ()  # the kinds of block split into lines (not into sentences)
 
     @classmethod
     def of_blocks(cls, blocks: list[Block], max_tokens: int) -> _Units:
         self = cls(blocks)
+        self.by_lines = _BY_LINES
         texts = [block.text for block in blocks]
         whole = [block.type in _WHOLE for block in blocks]
         tokens, spaced = count_tokens_and_spacing(texts)
@@ -88,7 +91,7 @@ class _Units:
             self.paragraph += [None if w else text for text, w in zip(texts[start:index], whole[start:index])]
             self.block += range(start, index)
             if index < len(blocks):
-                for piece, piece_tokens in _split_long(texts[index], max_tokens):
+                for piece, piece_tokens in _split_long(texts[index], max_tokens, blocks[index].type in _BY_LINES):
                     self.add(piece, piece_tokens, heads[index], index)
             start = index + 1
         self.count = len(self.text)
@@ -130,11 +133,11 @@ class _Units:
         block_ids = list(dict.fromkeys(owners))
         if len(block_ids) == len(group):  # blocks are separated by a blank line
             text = "\n\n".join([self.text[u] for u in group])
-        else:  # sentences of one block rejoin with a space
+        else:  # sentences of one block rejoin with a space, runs of lines with a line break
             parts: list[str] = []
             for i, unit in enumerate(group):
                 if i and owners[i] == owners[i - 1]:
-                    parts[-1] += " " + self.text[unit]
+                    parts[-1] += ("\n" if self.blocks[owners[i]].type in self.by_lines else " ") + self.text[unit]
                 else:
                     parts.append(self.text[unit])
             text = "\n\n".join(parts)
@@ -156,26 +159,48 @@ class _Units:
         }
 
 
-def _split_long(text: str, max_tokens: int) -> list[tuple[str, int]]:
-    """(sentence, its tokens); a sentence longer than `max_tokens` is cut by words."""
+def _split_long(text: str, max_tokens: int, by_lines: bool = False) -> list[tuple[str, int]]:
+    """(piece, its tokens), none over `max_tokens`: a paragraph's sentences, or a table's or code's
+    lines in runs as long as fit (a row or a line of code is never cut where it need not be). A
+    sentence or line longer than a chunk is cut between words, a word between its tokens."""
+    if by_lines:  # (an empty block stays one unit, as any other that fits)
+        return _runs(text.split("\n"), max_tokens, "\n") or [(text, 0)]
     pieces: list[tuple[str, int]] = []
     for sentence in sentences(text) or [text]:
         tokens = count_tokens(sentence)
-        if tokens <= max_tokens:
-            pieces.append((sentence, tokens))
-            continue
-        words = sentence.split()
-        while count_tokens(" ".join(words)) > max_tokens and len(words) > 1:  # one enormous "sentence"
-            take = max(1, len(words) // 2)
-            while take > 1 and count_tokens(" ".join(words[:take])) > max_tokens:
-                take //= 2
-            piece = " ".join(words[:take])
-            pieces.append((piece, count_tokens(piece)))
-            words = words[take:]
-        if words:
-            rest = " ".join(words)
-            pieces.append((rest, count_tokens(rest)))
+        pieces += [(sentence, tokens)] if tokens <= max_tokens else _runs(sentence.split(), max_tokens, " ")
     return pieces
+
+
+def _runs(parts: list[str], max_tokens: int, separator: str) -> list[tuple[str, int]]:
+    """The parts rejoined by `separator` in runs of at most `max_tokens`, each as long as fits
+    (tokens never span white space: a run's tokens are its parts'). Blank lines at a run's ends
+    are left out. A part longer than a chunk is cut: a line into words, a word into its tokens."""
+    counts = count_tokens_each(parts)
+    cumulative = [0, *accumulate(counts)]
+    runs: list[tuple[str, int]] = []
+    i = 0
+    while i < len(parts):
+        if counts[i] > max_tokens:
+            if separator == "\n":
+                runs += _runs(parts[i].split(), max_tokens, " ")
+            else:
+                runs += _cut_word(parts[i], max_tokens)
+            i += 1
+            continue
+        # The parts after i that still fit: found by bisection (a 1 MB block has 100,000 words).
+        end = bisect_right(cumulative, cumulative[i] + max_tokens, i + 1) - 1
+        if text := separator.join(parts[i:end]).strip("\n"):
+            runs.append((text, cumulative[end] - cumulative[i]))
+        i = end
+    return runs
+
+
+def _cut_word(word: str, max_tokens: int) -> list[tuple[str, int]]:
+    """A "word" longer than a chunk (a URL, base64, a run of punctuation) cut between its tokens."""
+    starts = token_starts(word)
+    return [(word[starts[k] : starts[k + max_tokens] if k + max_tokens < len(starts) else None],
+             min(max_tokens, len(starts) - k)) for k in range(0, len(starts), max_tokens)]  # fmt: skip
 
 
 def _pack(units: _Units, lo: int, hi: int, max_tokens: int, overlap_tokens: int) -> list[list[int]]:

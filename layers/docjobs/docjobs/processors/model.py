@@ -10,23 +10,36 @@ from typing import Any
 from docjobs.domain.text import normalize_spaces
 
 _TOKEN = re.compile(r"\w+|[^\w\s]", re.UNICODE)
-# The same count for ASCII text without the regex (counting is most of chunking's time): each
-# punctuation mark is a token, and so is each run of word characters.
-_ASCII_WORD = bytes(c for c in range(128) if re.fullmatch(r"\w", chr(c)))
-_ASCII_SPACE = bytes(c for c in range(128) if chr(c).isspace())
-_ASCII_NOT_PUNCTUATION = _ASCII_WORD + _ASCII_SPACE
-_WORD_RUNS = bytes(ord("w") if c in _ASCII_WORD else ord(" ") for c in range(256))
+_WORD_CHARACTER = re.compile(r"\w")
+# The same count without the regex (counting is most of chunking's time): each punctuation mark is
+# a token, and so is each run of word characters. Past ASCII, a character that is no word character
+# is first replaced by one of ASCII of its kind; the UTF-8 bytes of all others then are past ASCII.
+_NOT_WORD_PAST_ASCII = re.compile(r"[^\x00-\x7f\w]")
+_WORD = bytes(c for c in range(256) if c >= 128 or re.fullmatch(r"\w", chr(c)))
+_SPACE = bytes(c for c in range(128) if chr(c).isspace())
+_NOT_PUNCTUATION = _WORD + _SPACE
+_WORD_RUNS = bytes(ord("w") if c in _WORD else ord(" ") for c in range(256))
 # 1 for a word character, 2 for a punctuation mark, 0 for white space (of ASCII).
-_KINDS = bytes(1 if c in _ASCII_WORD else 0 if c in _ASCII_SPACE else 2 for c in range(256))
+_KINDS = bytes(1 if c in _WORD else 0 if c in _SPACE else 2 for c in range(256))
 
 
 def count_tokens(text: str) -> int:
     """Approximate model tokens: words and punctuation marks (close to BPE counts for prose)."""
-    if not text.isascii():
-        return len(_TOKEN.findall(text))
-    data = text.encode("ascii")
+    if text.isascii():
+        data = text.encode("ascii")
+    else:
+        data = _NOT_WORD_PAST_ASCII.sub(_of_ascii, text).encode("utf-8")
     runs = data.translate(_WORD_RUNS)  # "w" for word characters, " " for the rest; a run starts after a " "
-    return len(data.translate(None, _ASCII_NOT_PUNCTUATION)) + runs.count(b" w") + runs.startswith(b"w")
+    return len(data.translate(None, _NOT_PUNCTUATION)) + runs.count(b" w") + runs.startswith(b"w")
+
+
+def _of_ascii(character: re.Match[str]) -> str:
+    return " " if character[0].isspace() else "!"
+
+
+def token_starts(text: str) -> list[int]:
+    """Where each of count_tokens' tokens starts."""
+    return [match.start() for match in _TOKEN.finditer(text)]
 
 
 def count_tokens_each(texts: list[str]) -> list[int]:
@@ -37,25 +50,26 @@ def count_tokens_each(texts: list[str]) -> list[int]:
 def count_tokens_and_spacing(texts: list[str]) -> tuple[list[int], list[int]]:
     """count_tokens of each text, and the indices of the texts whose white space may not be
     normalized (all those normalize_space would change, in order; an empty one may be among them).
-    Many texts of ASCII are looked at together, with numpy: the texts joined by spaces, a token
-    starts at each punctuation mark and each word character after no word character; each text's
-    count is the sum over its span (half the cost of one count per text)."""
+    Many texts are looked at together, with numpy: the texts joined by spaces, a token starts at
+    each punctuation mark and each word character after no word character; each text's count is
+    the sum over its span (a fraction of the cost of one count per text)."""
     joined = " ".join(texts) + " "  # a space after the last too: each text's span is never empty
     if len(joined) < 65_536:  # few texts: numpy's fixed costs outweigh it
         return list(map(count_tokens, texts)), _changed_by_normalizing(texts)
-    if not joined.isascii():  # those that are not are looked at one by one
-        ascii = [text if text.isascii() else "" for text in texts]
-        counts, spaced = count_tokens_and_spacing(ascii)
-        others = [i for i, (text, ascii_text) in enumerate(zip(texts, ascii)) if text is not ascii_text]
-        for i in others:
-            counts[i] = count_tokens(texts[i])
-        uneven = [others[j] for j in _changed_by_normalizing([texts[i] for i in others])]
-        return counts, sorted({*spaced} - {*others} | {*uneven})
     import numpy as np
 
-    data = joined.encode("ascii")
-    # bytes.translate tells each byte's kind (a numpy lookup would first widen each to an index).
-    kinds = np.frombuffer(data.translate(_KINDS), np.uint8)
+    if joined.isascii():
+        data = joined.encode("ascii")
+        codes = np.frombuffer(data, np.uint8)
+        # bytes.translate tells each byte's kind (a numpy lookup would first widen each to an index).
+        kinds = np.frombuffer(data.translate(_KINDS), np.uint8)
+    else:  # one code point a character: spans in characters stay right
+        codes = np.frombuffer(joined.encode("utf-32-le", "surrogatepass"), np.uint32)
+        kinds = np.frombuffer(np.minimum(codes, 128).astype(np.uint8).tobytes().translate(_KINDS), np.uint8).copy()
+        # Characters past ASCII: each distinct one's kind found once (a document has few).
+        others = np.flatnonzero(codes >= 128)
+        distinct, which = np.unique(codes[others], return_inverse=True)
+        kinds[others] = np.array([_kind(chr(c)) for c in distinct.tolist()], np.uint8)[which]
     word = kinds == 1
     starts = kinds == 2
     starts[0] |= word[0]
@@ -68,11 +82,16 @@ def count_tokens_and_spacing(texts: list[str]) -> tuple[list[int], list[int]]:
     # White space to normalize: any but " ", or two together (a text's leading or trailing space
     # stands next to the space that joins it to its neighbour).
     space = kinds == 0
-    uneven = space & (np.frombuffer(data, np.uint8) != 32)
+    uneven = space & (codes != 32)
     uneven[0] |= space[0]
     uneven[1:] |= space[1:] & space[:-1]
     spaced: list[int] = np.flatnonzero(np.add.reduceat(uneven, offsets, dtype=np.int64)).tolist()
     return counts, spaced
+
+
+def _kind(character: str) -> int:
+    """1 for a word character, 2 for a punctuation mark (a token of its own), 0 for white space."""
+    return 1 if _WORD_CHARACTER.fullmatch(character) else 0 if character.isspace() else 2
 
 
 def _changed_by_normalizing(texts: list[str]) -> list[int]:
