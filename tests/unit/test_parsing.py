@@ -242,6 +242,7 @@ def test_plain_text_section_titles_become_headings():
 
 _TEXTS = st.one_of(
     st.text(max_size=200),  # any unicode, control characters and odd spaces included
+    st.text(st.characters(exclude_categories=()), max_size=50),  # lone surrogates too (JSON may carry them)
     st.text(alphabet=st.characters(max_codepoint=127), max_size=200),  # ASCII: the fast path
     st.lists(st.sampled_from(["word", "x_1", "3.5", "e.g.", "--", " ", "\t", "\n", "\x1c", "\x0b", "é", "\u00a0", "!?"]),
              max_size=40).map("".join),  # fmt: skip
