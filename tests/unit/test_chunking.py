@@ -5,9 +5,11 @@ tests/unit/chunking_reference.py): the same chunks, ids included, for any blocks
 from __future__ import annotations
 
 import re
+from unittest import mock
 
 import pytest
 from docjobs.domain.text import normalize_space, sentences
+from docjobs.processors import model
 from docjobs.processors.chunking import _split_long, chunk_blocks
 from docjobs.processors.formats import parse_bytes
 from docjobs.processors.model import (
@@ -78,6 +80,8 @@ def test_many_texts_are_counted_together_as_each_alone(texts):
     many = texts * (70_000 // max(1, sum(map(len, texts)) + len(texts)) + 1)  # past the size counted together
     counts, spaced = count_tokens_and_spacing(many)
     assert counts == count_tokens_each(many) == [count_tokens(text) for text in many]
+    with mock.patch.object(model, "_WINDOW", 997):  # in many runs: the same
+        assert count_tokens_and_spacing(many) == (counts, spaced)
     flagged = set(spaced)
     assert spaced == sorted(flagged)
     assert all(normalize_space(text) == text for i, text in enumerate(many) if i not in flagged)
