@@ -82,6 +82,11 @@ def test_many_texts_are_counted_together_as_each_alone(texts):
     assert counts == count_tokens_each(many) == [count_tokens(text) for text in many]
     with mock.patch.object(model, "_WINDOW", 997):  # in many runs: the same
         assert count_tokens_and_spacing(many) == (counts, spaced)
+    joined = " ".join(many)
+    assert model.normalize_each(many) == [normalize_space(text) for text in many]
+    assert model.has_double_space(joined) == ("  " in joined)
+    with mock.patch.object(model, "_WINDOW", 997):  # two spaces across windows are seen too
+        assert model.has_double_space(joined) == ("  " in joined)
     flagged = set(spaced)
     assert spaced == sorted(flagged)
     assert all(normalize_space(text) == text for i, text in enumerate(many) if i not in flagged)
@@ -136,3 +141,10 @@ def test_a_word_longer_than_a_chunk_is_cut_between_its_tokens():
     chunks = chunk_blocks([Block("paragraph", f"An image: {blob}", 1)], max_tokens=50, overlap_tokens=0)
     assert all(c["token_count"] == count_tokens(c["text"]) <= 50 for c in chunks)
     assert "".join(c["text"] for c in chunks) == f"An image:{blob}"
+
+
+@pytest.mark.parametrize("at", [0, 995, 996, 997, 70_000])
+def test_two_spaces_are_found_wherever_they_stand(at):
+    text = "a" * at + "  " + "b" * (70_000 - at)
+    with mock.patch.object(model, "_WINDOW", 997):  # the spaces at 996 and 997 stand in two windows
+        assert model.has_double_space(text) and not model.has_double_space(text.replace("  ", " "))

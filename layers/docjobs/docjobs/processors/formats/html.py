@@ -5,8 +5,7 @@ from __future__ import annotations
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
-from docjobs.domain.text import normalize_spaces
-from docjobs.processors.model import Block, Page, ParsedDocument
+from docjobs.processors.model import Block, Page, ParsedDocument, normalize_each
 
 # Never text of the document: removed before reading (their text would otherwise join that of
 # the paragraph or heading they sit in).
@@ -61,7 +60,7 @@ def _normalize(blocks: list[Block]) -> None:
     prose = [block for block in blocks if block.type not in ("table", "code")]
     tables = [block for block in blocks if block.type == "table"]
     texts = [block.text for block in prose] + [text for table in tables for row in table.rows or () for text in row]
-    if (normalized := normalize_spaces(texts)) is not texts:
+    if (normalized := normalize_each(texts)) is not texts:
         for block, text in zip(prose, normalized):
             block.text = text
         cells = iter(normalized[len(prose) :])
