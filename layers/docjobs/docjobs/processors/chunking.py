@@ -129,10 +129,10 @@ class _Units:
         return sentences(paragraph) if "\n" in paragraph else paragraph_sentences(self.text[unit])
 
     def chunk(self, group: list[int], index: int, seed: str) -> dict[str, Any]:
-        owners = [self.block[u] for u in group]
+        owners = list(map(self.block.__getitem__, group))
         block_ids = list(dict.fromkeys(owners))
         if len(block_ids) == len(group):  # blocks are separated by a blank line
-            text = "\n\n".join([self.text[u] for u in group])
+            text = "\n\n".join(map(self.text.__getitem__, group))
         else:  # sentences of one block rejoin with a space, runs of lines with a line break
             parts: list[str] = []
             for i, unit in enumerate(group):
@@ -145,12 +145,14 @@ class _Units:
         pages = sorted({blocks[b].page for b in block_ids})
         digest = hashlib.blake2b(f"{seed}\x1f{index}\x1f{text}".encode(), digest_size=8).hexdigest()
         # A chunk's path: that of its body (a heading's path ends with the heading itself).
-        first = blocks[next((b for u, b in zip(group, owners) if not self.heads[u]), owners[0])]
+        heads = self.heads
+        body = owners[0] if not heads[group[0]] else next((b for u, b in zip(group, owners) if not heads[u]), owners[0])
+        first = blocks[body]
         return {
             "id": f"ch_{digest}",
             "index": index,
             "text": text,
-            "token_count": sum([self.tokens[u] for u in group]),
+            "token_count": sum(map(self.tokens.__getitem__, group)),
             "page_start": pages[0],
             "page_end": pages[-1],
             "pages": pages,

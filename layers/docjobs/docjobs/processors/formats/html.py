@@ -35,7 +35,8 @@ def parse_html(text: str) -> ParsedDocument:
     metadata: dict[str, str] = {}
     if (title := tree.css_first("title")) is not None and title.text(strip=True):
         metadata["title"] = title.text(strip=True)
-    if (author := tree.css_first('meta[name="author"]')) is not None and author.attributes.get("content"):
+    # Metadata stands in the head: looking through the body as well would take a walk of it all.
+    if (author := (tree.head or tree.root).css_first('meta[name="author"]')) is not None and author.attributes.get("content"):
         metadata["author"] = author.attributes["content"] or ""
     blocks: list[Block] = []
     if (body := tree.body) is not None:
