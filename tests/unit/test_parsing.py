@@ -160,6 +160,17 @@ def test_plain_text_paragraphs_pages_and_encodings():
     assert parse_bytes("\ufeffBOM text".encode("utf-8")).blocks[0].text == "BOM text"
 
 
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "utf-16", "cp1252"])
+def test_html_is_read_in_each_encoding_alike(encoding):
+    page = "<html><head><title>Café</title></head><body><h1>Menü</h1><p>“Crème” brûlée — 6 €.</p></body></html>"
+    if encoding == "cp1252":
+        page = page.replace("—", "-")
+    parsed = parse_bytes(page.encode(encoding), "menu.html")
+    assert parsed.metadata["title"] == "Café"
+    assert [(b.type, b.text) for b in parsed.blocks] == [
+        ("heading", "Menü"), ("paragraph", "“Crème” brûlée " + ("-" if encoding == "cp1252" else "—") + " 6 €.")]
+
+
 def test_format_detection_prefers_content_over_names():
     assert detect_format(documents.blank_pdf(), "misnamed.txt") == "pdf"
     assert detect_format(documents.docx([("paragraph", "x")]), "file.bin") == "docx"

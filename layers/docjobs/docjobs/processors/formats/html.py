@@ -30,8 +30,9 @@ _HOLDS_BLOCKS = ", ".join([f"{tag}:has({_ANY_BLOCK})" for tag in sorted(_READ_WH
                           + [f"p:has({', '.join(_PARAGRAPH_SCOPES)})"])  # fmt: skip
 
 
-def parse_html(text: str) -> ParsedDocument:
-    tree = LexborHTMLParser(text)
+def parse_html(html: str | bytes) -> ParsedDocument:
+    """`html` as text, or as bytes of UTF-8."""
+    tree = LexborHTMLParser(html)
     metadata: dict[str, str] = {}
     if (title := tree.css_first("title")) is not None and title.text(strip=True):
         metadata["title"] = title.text(strip=True)
