@@ -63,6 +63,9 @@ def run() -> dict[str, Any]:
     from docjobs.processors.formats import parse_bytes
     from selectolax.lexbor import LexborHTMLParser
 
+    from bench.machine import machine_speed_ms
+
+    speed = machine_speed_ms()
     results = []
     for typographic in (False, True):
         data = document(typographic)
@@ -80,7 +83,7 @@ def run() -> dict[str, Any]:
         results.append({"text": "typographic" if typographic else "ascii", "bytes": len(data), "chunks": chunks,
                         "docjobs_ms": round(docjobs_ms, 1), "selectolax_parse_ms": round(selectolax_ms, 1),
                         "ratio": round(docjobs_ms / selectolax_ms, 2)})  # fmt: skip
-    return {"documents": results, "goal_ms": 30}
+    return {"documents": results, "goal_ms": 30, "machine_speed_ms": [speed, machine_speed_ms()]}
 
 
 def report(r: dict[str, Any]) -> None:
@@ -91,6 +94,8 @@ def report(r: dict[str, Any]) -> None:
         print(f"| parse and chunk {d['bytes'] / 1e6:.1f} MB of HTML ({text}) into {d['chunks']} chunks, ms "
               f"(goal: under {r['goal_ms']}) | {d['docjobs_ms']} | selectolax parsing the same bytes alone: "
               f"{d['selectolax_parse_ms']} | {d['ratio']}x |")  # fmt: skip
+    if speed := r.get("machine_speed_ms"):
+        print(f"\nmachine speed before and after (bench/machine.py's loop, ms; lower is faster): {speed[0]}, {speed[1]}")
 
 
 def run_fresh() -> dict[str, Any]:

@@ -30,6 +30,8 @@ import sys
 import time
 from pathlib import Path
 
+from bench.machine import machine_speed_ms
+
 RUNS = 5
 
 
@@ -97,18 +99,6 @@ def pypdf_text(data: bytes) -> None:
 
     for page in PdfReader(io.BytesIO(data)).pages:
         page.extract_text()
-
-
-def machine_speed_ms() -> float:
-    """A fixed pure-Python loop, median of 3, in ms: this machine's speed drifts (the same loop has
-    taken 190 and 330 ms minutes apart), and absolute figures (HTML ms, local-stack seconds) drift
-    with it. Printed at the start, before batch_parse, before the local stack's latency and at the end."""
-    timings = []
-    for _ in range(3):
-        started = time.perf_counter()
-        sum(i * i for i in range(3_000_000))
-        timings.append((time.perf_counter() - started) * 1000)
-    return round(statistics.median(timings), 1)
 
 
 def main() -> int:
