@@ -55,14 +55,13 @@ def _units(blocks: list[Block], max_tokens: int) -> list[_Unit]:
     units: list[_Unit] = []
     for index, block in enumerate(blocks):
         path = tuple(block.heading_path + ([block.text] if block.type == "heading" else []))
-        pieces: list[tuple[str, int]] | None = None
+        pieces: list[tuple[str, int, str]] | None = None
         if block.type in ("heading", "table", "code"):
             whole = count_tokens(block.text)
-            pieces = [(block.text, whole)] if whole <= max_tokens else None
+            pieces = [(block.text, whole, " ")] if whole <= max_tokens else None
         by_lines = block.type in ("table", "code")
-        for piece, tokens in pieces or _split_long(block.text, max_tokens, by_lines):
-            units.append(_Unit(piece, block.page, path, f"b_{index}", tokens, block.type == "heading",
-                               "\n" if by_lines else " "))  # fmt: skip
+        for piece, tokens, joiner in pieces or zip(*_split_long(block.text, max_tokens, by_lines)):
+            units.append(_Unit(piece, block.page, path, f"b_{index}", tokens, block.type == "heading", joiner))
     return units
 
 
@@ -91,10 +90,13 @@ def _pack(units: list[_Unit], max_tokens: int, overlap_tokens: int) -> list[list
             current = carried or ([] if new_section else _overlap(previous, overlap_tokens))
             size = sum(u.tokens for u in current)
             if size + unit.tokens > max_tokens:
+                if carried:  # headings never lost: a chunk of their own
+                    groups.append(carried)
                 current, size = [], 0
         current.append(unit)
         size += unit.tokens
-    close()
+    if carried := close():
+        groups.append(carried)
     return groups
 
 
@@ -138,7 +140,7 @@ def _chunk(group: list[_Unit], index: int, seed: str) -> dict[str, Any]:
 def _sections(units: list[_Unit]) -> list[list[_Unit]]:
     sections: list[list[_Unit]] = []
     for unit in units:
-        if unit.starts_section or not sections:
+        if not sections or (unit.starts_section and not sections[-1][-1].starts_section):
             sections.append([])
         sections[-1].append(unit)
     return sections

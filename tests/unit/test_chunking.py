@@ -114,14 +114,30 @@ _CODE_LINE = st.sampled_from(["def f(x):", "    return x + 1", "", "    # a comm
 @settings(max_examples=300, deadline=None)
 @given(st.lists(_CODE_LINE | _TEXT, max_size=80).map("\n".join), st.integers(1, 60), st.booleans())
 def test_a_block_longer_than_a_chunk_is_cut_into_pieces_that_fit_and_lose_nothing(text, max_tokens, by_lines):
-    pieces = _split_long(text, max_tokens, by_lines)
-    assert all(tokens == count_tokens(piece) <= max_tokens for piece, tokens in pieces)
-    # Only white space is lost, at the cuts: the text's characters but white space, in order.
-    assert "".join("".join(piece.split()) for piece, _ in pieces) == "".join(text.split())
-    if by_lines and all(count_tokens(line) <= max_tokens for line in text.split("\n")):
-        # Code and tables: runs of whole lines, as they are, each as long as fits.
-        assert all(piece in text and (piece + "\n").startswith(tuple(text.split("\n"))) for piece, _ in pieces)
-        assert all(a + count_tokens(b.split("\n")[0]) > max_tokens for (_, a), (b, _) in zip(pieces, pieces[1:]))
+    pieces, tokens, joiners = _split_long(text, max_tokens, by_lines)
+    assert len(pieces) == len(tokens) == len(joiners) >= 1
+    assert all(n == count_tokens(piece) <= max_tokens for piece, n in zip(pieces, tokens))
+    rejoined = pieces[0] + "".join(joiner + piece for joiner, piece in zip(joiners[1:], pieces[1:]))
+    # Only white space may change, and only where a sentence or a line was cut.
+    assert rejoined.split() == text.split() or "".join(rejoined.split()) == "".join(text.split())
+    if by_lines and text.strip() and all(count_tokens(line) <= max_tokens for line in text.split("\n")):
+        assert rejoined == text.strip("\n")  # code and tables: every line as it is, blank lines kept
+
+
+@settings(max_examples=300, deadline=None)
+@given(_blocks(), _OPTIONS)
+def test_every_block_with_text_is_in_a_chunk(blocks, options):
+    chunks = chunk_blocks(blocks, **options)
+    in_chunks = {block_id for chunk in chunks for block_id in chunk["block_ids"]}
+    assert {f"b_{i}" for i, block in enumerate(blocks) if count_tokens(block.text)} <= in_chunks
+
+
+def test_a_heading_before_a_block_that_fills_a_chunk_is_kept():
+    table = Block("table", "\n".join(f"r{n} | {n}" for n in range(10)), 1)  # 30 tokens
+    blocks = [Block("paragraph", "Intro.", 1), Block("heading", "Results", 1, 1), table]
+    ParsedDocument(format="html", pages=[Page(number=1)], blocks=blocks).assign_heading_paths()
+    chunks = chunk_blocks(blocks, max_tokens=count_tokens(table.text), overlap_tokens=0)
+    assert [c["text"] for c in chunks] == ["Intro.", "Results", table.text]
 
 
 def test_code_longer_than_a_chunk_is_chunked_between_its_lines():
@@ -129,9 +145,9 @@ def test_code_longer_than_a_chunk_is_chunked_between_its_lines():
     parsed = parse_bytes(f"<h1>Handlers</h1><p>All of them.</p><pre>{code}</pre>".encode(), "code.html")
     chunks = chunk_blocks(parsed.blocks, max_tokens=100, overlap_tokens=0)
     assert len(chunks) > 10 and all(c["token_count"] <= 100 for c in chunks)
-    assert chunks[0]["text"] == "Handlers\n\nAll of them."
-    bodies = [c["text"] for c in chunks[1:]]
-    assert all(body in code for body in bodies)  # lines whole, with their indentation and line breaks
+    assert chunks[0]["text"].startswith("Handlers\n\nAll of them.\n\ndef handler_0(event, context):\n    return")
+    bodies = [chunks[0]["text"].removeprefix("Handlers\n\nAll of them.\n\n")] + [c["text"] for c in chunks[1:]]
+    assert all(body in code for body in bodies)  # lines whole, with their indentation, line breaks and blank lines
     assert [line for line in "\n".join(bodies).split("\n") if line] == [line for line in code.split("\n") if line]
     assert all(c["heading_path"] == ["Handlers"] for c in chunks)
 

@@ -5,6 +5,7 @@ the same document and options."""
 from __future__ import annotations
 
 import hashlib
+import re
 from bisect import bisect_left, bisect_right
 from itertools import accumulate
 from typing import Any
@@ -35,8 +36,8 @@ def chunk_blocks(
         groups = _by_sentences(units, sentences_per_chunk)
         return [units.chunk(group, index, seed) for index, group in enumerate(groups)]
     units = _Units.of_blocks(blocks, max_tokens)
-    if strategy == "heading":  # each section (a heading and what follows it, up to the next) packed alone
-        bounds = [0, *[i for i in range(1, units.count) if units.heads[i]], units.count]
+    if strategy == "heading":  # each section (its headings and what follows them, up to the next) packed alone
+        bounds = [0, *units.section_starts, units.count]
         groups = [g for lo, hi in zip(bounds, bounds[1:]) for g in _pack(units, lo, hi, max_tokens, 0)]
     else:
         groups = _pack(units, 0, units.count, max_tokens, overlap_tokens)
@@ -65,12 +66,13 @@ class _Units:
         self.cumulative: list[int] = []  # tokens of units 0 to i - 1 at [i]
         # The headings a chunk may end before: those not right after another heading.
         self.section_starts: list[int] = []
-        self.by_lines: tuple[str, ...] = ()  # the kinds of block split into lines (not into sentences)
+        # What joins a unit to the one before it when both are of one block in a chunk: a space
+        # between sentences, a line break (and the blank lines there) between lines of code.
+        self.joiner: list[str] = []
 
     @classmethod
     def of_blocks(cls, blocks: list[Block], max_tokens: int) -> _Units:
         self = cls(blocks)
-        self.by_lines = _BY_LINES
         texts = [block.text for block in blocks]
         whole = [block.type in _WHOLE for block in blocks]
         tokens, spaced = count_tokens_and_spacing(texts)
@@ -90,9 +92,15 @@ class _Units:
             self.heads += heads[start:index]
             self.paragraph += [None if w else text for text, w in zip(texts[start:index], whole[start:index])]
             self.block += range(start, index)
+            self.joiner += [" "] * (index - start)
             if index < len(blocks):
-                for piece, piece_tokens in _split_long(texts[index], max_tokens, blocks[index].type in _BY_LINES):
-                    self.add(piece, piece_tokens, heads[index], index)
+                pieces, piece_tokens, joiners = _split_long(texts[index], max_tokens, blocks[index].type in _BY_LINES)
+                self.text += pieces
+                self.tokens += piece_tokens
+                self.heads += [heads[index]] * len(pieces)
+                self.paragraph += [None] * len(pieces)
+                self.block += [index] * len(pieces)
+                self.joiner += joiners
             start = index + 1
         self.count = len(self.text)
         self.cumulative = [0, *accumulate(self.tokens)]
@@ -116,6 +124,7 @@ class _Units:
         self.heads.append(heads)
         self.paragraph.append(None)
         self.block.append(block)
+        self.joiner.append(" ")
         return len(self.text) - 1
 
     def sentence_units(self, unit: int) -> list[int]:
@@ -133,13 +142,17 @@ class _Units:
         block_ids = list(dict.fromkeys(owners))
         if len(block_ids) == len(group):  # blocks are separated by a blank line
             text = "\n\n".join(map(self.text.__getitem__, group))
-        else:  # sentences of one block rejoin with a space, runs of lines with a line break
+        else:  # sentences of one block rejoin with a space, lines with their line breaks
             parts: list[str] = []
-            for i, unit in enumerate(group):
-                if i and owners[i] == owners[i - 1]:
-                    parts[-1] += ("\n" if self.blocks[owners[i]].type in self.by_lines else " ") + self.text[unit]
+            run = [self.text[group[0]]]  # one block's units and what joins them
+            for i in range(1, len(group)):
+                unit = group[i]
+                if owners[i] == owners[i - 1]:
+                    run += (self.joiner[unit], self.text[unit])
                 else:
-                    parts.append(self.text[unit])
+                    parts.append("".join(run))
+                    run = [self.text[unit]]
+            parts.append("".join(run))
             text = "\n\n".join(parts)
         blocks = self.blocks
         pages = sorted({blocks[b].page for b in block_ids})
@@ -161,48 +174,63 @@ class _Units:
         }
 
 
-def _split_long(text: str, max_tokens: int, by_lines: bool = False) -> list[tuple[str, int]]:
-    """(piece, its tokens), none over `max_tokens`: a paragraph's sentences, or a table's or code's
-    lines in runs as long as fit (a row or a line of code is never cut where it need not be). A
-    sentence or line longer than a chunk is cut between words, a word between its tokens."""
-    if by_lines:  # (an empty block stays one unit, as any other that fits)
-        return _runs(text.split("\n"), max_tokens, "\n") or [(text, 0)]
-    pieces: list[tuple[str, int]] = []
-    for sentence in sentences(text) or [text]:
-        tokens = count_tokens(sentence)
-        pieces += [(sentence, tokens)] if tokens <= max_tokens else _runs(sentence.split(), max_tokens, " ")
-    return pieces
+def _split_long(text: str, max_tokens: int, by_lines: bool = False) -> tuple[list[str], list[int], list[str]]:
+    """Pieces, their tokens and what joins each to the one before: none over `max_tokens` (a
+    chunk can always hold one). A paragraph's sentences, or a table's or code's lines (each line
+    as it is, indented; the line breaks and blank lines between them join them). A sentence or line
+    longer than a chunk is cut between words, a word longer than a chunk between its tokens."""
+    if by_lines:
+        # Lines and what stands between them (a line break, and blank lines with it), taken apart.
+        split = _LINE_BREAKS.split(text.strip("\n"))
+        parts, joiners = split[0::2], ["\n", *split[1::2]]
+    else:
+        parts = sentences(text)
+        joiners = [" "] * len(parts)
+    if not parts or not any(parts):  # (a block without text stays one unit, as any other that fits)
+        return [text], [0], [" "]
+    tokens = count_tokens_each(parts)
+    if max(tokens) <= max_tokens:
+        return parts, tokens, joiners
+    pieces: list[str] = []
+    counts: list[int] = []
+    joins: list[str] = []
+    for part, n, joiner in zip(parts, tokens, joiners):
+        if n <= max_tokens:
+            pieces.append(part)
+            counts.append(n)
+            joins.append(joiner)
+            continue
+        for k, (piece, piece_tokens, piece_joiner) in enumerate(_cut(part, max_tokens)):
+            pieces.append(piece)
+            counts.append(piece_tokens)
+            joins.append(joiner if k == 0 else piece_joiner)
+    return pieces, counts, joins
 
 
-def _runs(parts: list[str], max_tokens: int, separator: str) -> list[tuple[str, int]]:
-    """The parts rejoined by `separator` in runs of at most `max_tokens`, each as long as fits
-    (tokens never span white space: a run's tokens are its parts'). Blank lines at a run's ends
-    are left out. A part longer than a chunk is cut: a line into words, a word into its tokens."""
-    counts = count_tokens_each(parts)
+_LINE_BREAKS = re.compile(r"(\n(?:[^\S\n]*\n)*)")
+
+
+def _cut(text: str, max_tokens: int) -> list[tuple[str, int, str]]:
+    """Text longer than a chunk in runs of words as long as fit (tokens never span white space: a
+    run's tokens are its words'), found by bisection over the running sums; a word longer than a
+    chunk (a URL, base64, a run of punctuation) is cut between its tokens. (piece, tokens, joiner)."""
+    words = text.split()
+    counts = count_tokens_each(words)
     cumulative = [0, *accumulate(counts)]
-    runs: list[tuple[str, int]] = []
+    runs: list[tuple[str, int, str]] = []
     i = 0
-    while i < len(parts):
+    while i < len(words):
         if counts[i] > max_tokens:
-            if separator == "\n":
-                runs += _runs(parts[i].split(), max_tokens, " ")
-            else:
-                runs += _cut_word(parts[i], max_tokens)
+            starts = token_starts(words[i])
+            for k in range(0, len(starts), max_tokens):
+                end = starts[k + max_tokens] if k + max_tokens < len(starts) else None
+                runs.append((words[i][starts[k] : end], min(max_tokens, len(starts) - k), "" if k else " "))
             i += 1
             continue
-        # The parts after i that still fit: found by bisection (a 1 MB block has 100,000 words).
         end = bisect_right(cumulative, cumulative[i] + max_tokens, i + 1) - 1
-        if text := separator.join(parts[i:end]).strip("\n"):
-            runs.append((text, cumulative[end] - cumulative[i]))
+        runs.append((" ".join(words[i:end]), cumulative[end] - cumulative[i], " "))
         i = end
     return runs
-
-
-def _cut_word(word: str, max_tokens: int) -> list[tuple[str, int]]:
-    """A "word" longer than a chunk (a URL, base64, a run of punctuation) cut between its tokens."""
-    starts = token_starts(word)
-    return [(word[starts[k] : starts[k + max_tokens] if k + max_tokens < len(starts) else None],
-             min(max_tokens, len(starts) - k)) for k in range(0, len(starts), max_tokens)]  # fmt: skip
 
 
 def _pack(units: _Units, lo: int, hi: int, max_tokens: int, overlap_tokens: int) -> list[list[int]]:
@@ -244,6 +272,8 @@ def _pack(units: _Units, lo: int, hi: int, max_tokens: int, overlap_tokens: int)
                 current = carried or ([] if new_section else _overlap(units, previous, overlap_tokens))
                 size = sum([tokens[u] for u in current])
                 if size + tokens[unit] > max_tokens:
+                    if carried:  # headings that fit with nothing after them: a chunk of their own
+                        groups.append(carried)
                     current, size = [], 0
             current.append(unit)
             size += tokens[unit]
@@ -262,7 +292,8 @@ def _pack(units: _Units, lo: int, hi: int, max_tokens: int, overlap_tokens: int)
             current.extend(range(i, stop))
             size += cumulative[stop] - cumulative[i]
             i = stop
-    close()
+    if carried := close():  # headings at the end: a chunk of their own
+        groups.append(carried)
     return groups
 
 
