@@ -82,6 +82,11 @@ def test_many_texts_are_counted_together_as_each_alone(texts):
     assert counts == count_tokens_each(many) == [count_tokens(text) for text in many]
     with mock.patch.object(model, "_WINDOW", 997):  # in many runs: the same
         assert count_tokens_and_spacing(many) == (counts, spaced)
+    joined = " ".join(many)
+    assert model.normalize_each(many) == [normalize_space(text) for text in many]
+    assert model.has_double_space(joined) == ("  " in joined)
+    with mock.patch.object(model, "_WINDOW", 997):  # two spaces across windows are seen too
+        assert model.has_double_space(joined) == ("  " in joined)
     flagged = set(spaced)
     assert spaced == sorted(flagged)
     assert all(normalize_space(text) == text for i, text in enumerate(many) if i not in flagged)
@@ -154,16 +159,8 @@ def test_a_word_longer_than_a_chunk_is_cut_between_its_tokens():
     assert "".join(c["text"] for c in chunks) == f"An image:{blob}"
 
 
-def test_what_the_html_parser_counted_is_each_block_counted_and_is_not_kept_when_the_text_changes():
-    from bench.html import document
-
-    parsed = parse_bytes(document(typographic=True), "big.html")
-    parsed.blocks[1].text = parsed.blocks[1].text + " And more words here."  # no longer what was counted
-    for block in parsed.blocks:
-        if block.counted is not None and block.counted[0] is block.text:
-            assert block.counted[1:] == (count_tokens(block.text), normalize_space(block.text) == block.text)
-    assert sum(b.counted is not None and b.counted[0] is b.text for b in parsed.blocks) == len(parsed.blocks) - 1
-    chunks = chunk_blocks(parsed.blocks, max_tokens=200, overlap_tokens=20)
-    assert chunks == chunking_reference.chunk_blocks(parsed.blocks, max_tokens=200, overlap_tokens=20)
-    assert "counted" not in parsed.to_dict()["blocks"][0]  # a note to the chunker, not data
-    assert ParsedDocument.from_dict(parsed.to_dict()).blocks == parsed.blocks
+@pytest.mark.parametrize("at", [0, 995, 996, 997, 70_000])
+def test_two_spaces_are_found_wherever_they_stand(at):
+    text = "a" * at + "  " + "b" * (70_000 - at)
+    with mock.patch.object(model, "_WINDOW", 997):  # the spaces at 996 and 997 stand in two windows
+        assert model.has_double_space(text) and not model.has_double_space(text.replace("  ", " "))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
+from collections.abc import Callable
 
 # A sentence ends at . ! or ? before white space and a capital, a digit, a quote or a bracket. (The
 # pattern starts with the end mark, not a look-behind, so the regex engine skips to end marks.)
@@ -37,13 +38,15 @@ def normalize_space(text: str) -> str:
 _ODD_SPACE = "\t\n\r\x0b\x0c\x1c\x1d\x1e\x1f"  # the white space of ASCII text but " "
 
 
-def normalize_spaces(texts: list[str]) -> list[str]:
+def normalize_spaces(texts: list[str], has_double_space: Callable[[str], bool] = lambda text: "  " in text) -> list[str]:
     """normalize_space of each text. Parsers mostly give normalized texts: one look at all of them
-    together then costs less than one per text (the per-call cost is most of it on short texts)."""
+    together then costs less than one per text (the per-call cost is most of it on short texts).
+    `has_double_space` may be a quicker look for two spaces together."""
     # Joined by single spaces, a text with a double, leading or trailing space shows a double space.
     joined = " ".join(filter(None, texts))
-    if "  " not in joined and joined[:1] != " " and joined[-1:] != " " and (
-            not any(c in joined for c in _ODD_SPACE) if joined.isascii() else joined.isprintable()):  # fmt: skip
+    if joined[:1] != " " and joined[-1:] != " " and (
+            not any(c in joined for c in _ODD_SPACE) if joined.isascii() else joined.isprintable()) and (
+            not has_double_space(joined)):  # fmt: skip
         return texts
     return [normalize_space(text) for text in texts]
 

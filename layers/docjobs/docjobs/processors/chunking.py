@@ -75,7 +75,7 @@ class _Units:
         self = cls(blocks)
         texts = [block.text for block in blocks]
         whole = [block.type in _WHOLE for block in blocks]
-        tokens, spaced = _counted(blocks, texts)
+        tokens, spaced = count_tokens_and_spacing(texts)
         # Each unit's text: a paragraph's is what its sentences rejoined with spaces give (headings,
         # tables and code stay as they are).
         unit_texts = texts.copy()
@@ -172,22 +172,6 @@ class _Units:
             "heading_path": [*first.heading_path, first.text] if first.type == "heading" else list(first.heading_path),
             "block_ids": [f"b_{b}" for b in block_ids],
         }
-
-
-def _counted(blocks: list[Block], texts: list[str]) -> tuple[list[int], list[int]]:
-    """count_tokens_and_spacing of the blocks' texts; what their parser counted is not counted again."""
-    known = [(c[1], c[2]) if (c := block.counted) is not None and c[0] is block.text else None for block in blocks]
-    if None not in known:
-        return [n for n, _ in known], [i for i, (_, normalized) in enumerate(known) if not normalized]  # type: ignore[misc]
-    unknown = [i for i, k in enumerate(known) if k is None]
-    if len(unknown) == len(blocks):
-        return count_tokens_and_spacing(texts)
-    counts, spaced = count_tokens_and_spacing([texts[i] for i in unknown])
-    tokens = [0 if k is None else k[0] for k in known]
-    uneven = {i for i, k in enumerate(known) if k is not None and not k[1]}
-    for j, i in enumerate(unknown):
-        tokens[i] = counts[j]
-    return tokens, sorted(uneven | {unknown[j] for j in spaced})
 
 
 def _split_long(text: str, max_tokens: int, by_lines: bool = False) -> tuple[list[str], list[int], list[str]]:

@@ -5,8 +5,7 @@ from __future__ import annotations
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
-from docjobs.domain.text import normalize_space, normalize_spaces
-from docjobs.processors.model import Block, Page, ParsedDocument, count_tokens_and_spacing
+from docjobs.processors.model import Block, Page, ParsedDocument, normalize_each
 
 # Never text of the document: removed before reading (their text would otherwise join that of
 # the paragraph or heading they sit in).
@@ -58,30 +57,20 @@ def parse_html(html: str | bytes) -> ParsedDocument:
 
 def _normalize(blocks: list[Block]) -> None:
     """The walk keeps the texts of blocks and of table cells as read; their white space is
-    collapsed (most often there is none to collapse: one look at all of them), a table's text is
-    made of its rows' cells (rows without text are left out), and the tokens of all are counted
-    together (the chunker then counts none again)."""
+    collapsed for all at once (most often there is none to collapse: one look at all of them), and
+    a table's text is made of its rows' cells (rows without text are left out)."""
     prose = [block for block in blocks if block.type not in ("table", "code")]
-    texts = [block.text for block in prose]
-    counts, uneven = count_tokens_and_spacing(texts)  # normalizing white space leaves a count as it is
-    for i in uneven:
-        prose[i].text = normalize_space(texts[i])
-    for block, tokens in zip(prose, counts):
-        block.counted = (block.text, tokens, True)
     tables = [block for block in blocks if block.type == "table"]
-    cells = [text for table in tables for row in table.rows or () for text in row]
-    if (normalized := normalize_spaces(cells)) is not cells:
-        rest = iter(normalized)
+    texts = [block.text for block in prose] + [text for table in tables for row in table.rows or () for text in row]
+    if (normalized := normalize_each(texts)) is not texts:
+        for block, text in zip(prose, normalized):
+            block.text = text
+        cells = iter(normalized[len(prose) :])
         for table in tables:
-            table.rows = [[next(rest) for _ in row] for row in table.rows or ()]
+            table.rows = [[next(cells) for _ in row] for row in table.rows or ()]
     for table in tables:
         table.rows = [row for row in table.rows or () if any(row)]
         table.text = "\n".join([" | ".join(row) for row in table.rows])
-    counts, uneven = count_tokens_and_spacing([table.text for table in tables])
-    for table, tokens in zip(tables, counts):
-        table.counted = (table.text, tokens, True)
-    for i in uneven:
-        tables[i].counted = (tables[i].text, counts[i], False)
 
 
 def _holders(body: LexborNode) -> set[int]:
