@@ -5,7 +5,10 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
-from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 # A sentence ends at . ! or ? before white space and a capital, a digit, a quote or a bracket. (The
 # pattern starts with the end mark, not a look-behind, so the regex engine skips to end marks.)

@@ -45,8 +45,8 @@ def token_starts(text: str) -> list[int]:
 
 
 def count_tokens_each(texts: list[str]) -> list[int]:
-    """count_tokens of each text."""
-    return count_tokens_and_spacing(texts)[0]
+    """count_tokens of each text (without count_tokens_and_spacing's look at white space)."""
+    return _counts(texts, spacing=False)[0]
 
 
 def count_tokens_and_spacing(texts: list[str]) -> tuple[list[int], list[int]]:
@@ -56,13 +56,17 @@ def count_tokens_and_spacing(texts: list[str]) -> tuple[list[int], list[int]]:
     by spaces, a token starts at each punctuation mark and each word character after no word
     character; each text's count is the sum over its span (a fraction of the cost of one count per
     text)."""
+    return _counts(texts, spacing=True)
+
+
+def _counts(texts: list[str], spacing: bool) -> tuple[list[int], list[int]]:
     if sum(map(len, texts)) + len(texts) < _MANY:
-        return list(map(count_tokens, texts)), _changed_by_normalizing(texts)
+        return list(map(count_tokens, texts)), _changed_by_normalizing(texts) if spacing else []
     counts: list[int] = []
     spaced: list[int] = []
     start = 0
     for end in _windows(texts, _WINDOW):
-        window_counts, window_spaced = _count_together(texts[start:end])
+        window_counts, window_spaced = _count_together(texts[start:end], spacing)
         counts += window_counts
         spaced += [start + i for i in window_spaced]
         start = end
@@ -85,8 +89,8 @@ def _windows(texts: list[str], size: int) -> list[int]:
     return ends[1:]
 
 
-def _count_together(texts: list[str]) -> tuple[list[int], list[int]]:
-    """count_tokens_and_spacing of texts joined, with numpy."""
+def _count_together(texts: list[str], spacing: bool) -> tuple[list[int], list[int]]:
+    """_counts of texts joined, with numpy."""
     import numpy as np
 
     joined = " ".join(texts) + " "  # a space after the last too: each text's span is never empty
@@ -113,6 +117,8 @@ def _count_together(texts: list[str]) -> tuple[list[int], list[int]]:
     offsets -= spans  # where each text starts
     # Sums over each span (booleans read as bytes: half the cost of summing them as booleans).
     counts: list[int] = np.add.reduceat(starts.view(np.uint8), offsets, dtype=np.int32).tolist()
+    if not spacing:
+        return counts, []
     # White space to normalize: any but " ", or two together (a text's leading or trailing space
     # stands next to the space that joins it to its neighbour).
     space = kinds == 0
@@ -130,6 +136,7 @@ def normalize_each(texts: list[str]) -> list[str]:
 
 
 def has_double_space(text: str) -> bool:
+    """Whether two spaces stand together in the text (`"  " in text`)."""
     if len(text) < _MANY:
         return "  " in text
     import numpy as np

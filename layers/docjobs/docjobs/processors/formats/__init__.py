@@ -81,7 +81,7 @@ def _is_plain_utf8(data: bytes) -> bool:
     again, a millisecond a megabyte past ASCII)."""
     if data.isascii():
         return True
-    if data.startswith((b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff")):
+    if data.startswith(tuple(bom for bom, _ in _BYTE_ORDER_MARKS)):
         return False
     try:
         data.decode("utf-8")
@@ -90,8 +90,11 @@ def _is_plain_utf8(data: bytes) -> bool:
     return True
 
 
+_BYTE_ORDER_MARKS = ((b"\xef\xbb\xbf", "utf-8-sig"), (b"\xff\xfe", "utf-16"), (b"\xfe\xff", "utf-16"))
+
+
 def decode_text(data: bytes) -> str:
-    for bom, encoding in ((b"\xef\xbb\xbf", "utf-8-sig"), (b"\xff\xfe", "utf-16"), (b"\xfe\xff", "utf-16")):
+    for bom, encoding in _BYTE_ORDER_MARKS:
         if data.startswith(bom):
             return data.decode(encoding)
     try:
