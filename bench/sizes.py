@@ -5,7 +5,6 @@ temporary folder. Needs PyPI. Goals: the API function under 50 MB, the worker un
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -13,7 +12,6 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
-PLATFORM = ["--platform", "manylinux2014_aarch64", "--implementation", "cp", "--python-version", "3.13", "--only-binary=:all:"]
 FUNCTIONS = {"ApiFunction": ("functions/api", ["docjobs"]), "WorkerFunction": ("functions/worker", ["docjobs", "documents"]),
              "IndexFunction": ("functions/worker", ["docjobs", "documents"]), "EventsFunction": ("functions/events", ["docjobs"]),
              "WebhookFunction": ("functions/webhooks", ["docjobs"]), "SweeperFunction": ("functions/sweeper", ["docjobs"])}  # fmt: skip
@@ -24,15 +22,13 @@ def size_of(path: Path) -> int:
 
 
 def build_layers(into: Path) -> dict[str, Path]:
-    core = into / "docjobs"
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q", *PLATFORM, "--target", str(core / "python"), "-r",
-                    str(ROOT / "layers/docjobs/requirements.txt")], check=True)  # fmt: skip
-    shutil.copytree(ROOT / "layers/docjobs/docjobs", core / "python/docjobs", ignore=shutil.ignore_patterns("__pycache__"))
-    documents = into / "documents"
     env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
-    subprocess.run(["make", "-s", "-C", str(ROOT / "layers/documents"), "build-DocumentsLayer", f"ARTIFACTS_DIR={documents}"],
-                   check=True, env=env, stdout=subprocess.DEVNULL)  # fmt: skip
-    return {"docjobs": core, "documents": documents}
+    layers = {}
+    for name, layer in (("docjobs", "DocjobsLayer"), ("documents", "DocumentsLayer")):
+        layers[name] = into / name
+        subprocess.run(["make", "-s", "-C", str(ROOT / "layers" / name), f"build-{layer}", f"ARTIFACTS_DIR={layers[name]}"],
+                       check=True, env=env, stdout=subprocess.DEVNULL)  # fmt: skip
+    return layers
 
 
 def run() -> dict[str, Any]:
