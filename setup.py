@@ -1,15 +1,15 @@
-"""The one compiled part: the HTML parser's walk over lexbor's tree (see _htmlwalk.c). Optional:
-where it cannot be built, formats/html.py walks the tree in Python (the same blocks, slower)."""
+"""The compiled parts: the HTML parser's walk over lexbor's tree (formats/_htmlwalk.c) and token
+counting (_tokens.c). Optional: where they cannot be built, their Python references run (the same
+results, slower)."""
 
 from setuptools import Extension, setup
 
+FLAGS = ["-O3", "-std=c11", "-Wall", "-Wextra", "-Wno-unused-parameter", "-Wno-missing-field-initializers"]
+
 setup(
     ext_modules=[
-        Extension(
-            "docjobs.processors.formats._htmlwalk",
-            ["layers/docjobs/docjobs/processors/formats/_htmlwalk.c"],
-            extra_compile_args=["-O2", "-std=c11", "-Wall", "-Wextra", "-Wno-unused-parameter", "-Wno-missing-field-initializers"],
-            optional=True,
-        )
+        Extension(f"docjobs.processors.{name}", [f"layers/docjobs/docjobs/processors/{name.replace('.', '/')}.c"],
+                  extra_compile_args=FLAGS, optional=True)  # fmt: skip
+        for name in ("formats._htmlwalk", "_tokens")
     ]
 )

@@ -5,6 +5,7 @@ tests/unit/chunking_reference.py): the same chunks, ids included, for any blocks
 from __future__ import annotations
 
 import re
+import sys
 from unittest import mock
 
 import pytest
@@ -73,10 +74,39 @@ def test_the_chunks_of_real_documents_are_those_of_the_plain_chunker(max_tokens,
                                                            overlap_tokens=overlap_tokens)  # fmt: skip
 
 
+def test_the_compiled_count_is_built():
+    assert model._compiled is not None, "the compiled token count is not built: pip install -e . (make) builds it"
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(st.characters(exclude_categories=()), max_size=40) | _TEXT)
+def test_the_compiled_count_is_the_regex_count_and_the_python_count(text):
+    """Any text (any code point, lone surrogates too): as many tokens as the token regex finds."""
+    assert count_tokens(text) == model.count_tokens_in_python(text) == len(model._TOKEN.findall(text))
+    counts, spaced = count_tokens_and_spacing([text, "x", text])
+    assert counts == [count_tokens(text), 1, count_tokens(text)]
+    assert spaced == ([0, 2] if normalize_space(text) != text else [])
+
+
+def test_the_compiled_count_knows_every_code_point():
+    """Each code point before a letter: one token with it (a word character), one for it alone (white
+    space) or one for each (a mark), as the token regex's \\w and \\s say (str.isalnum or "_", str.isspace)."""
+    texts = [chr(code) + "a" for code in range(sys.maxunicode + 1)]
+    expected = [1 if text[0].isalnum() or text[0] == "_" else 1 if text[0].isspace() else 2 for text in texts]
+    assert count_tokens_each(texts) == expected
+    assert [len(model._TOKEN.findall(text)) for text in texts[:0x3400]] == expected[:0x3400]
+
+
 @settings(max_examples=60, deadline=None)
 @given(st.lists(st.text(alphabet=st.characters(max_codepoint=127), max_size=30) | _TEXT
                 | st.text(st.characters(exclude_categories=()), max_size=30), min_size=1, max_size=50))
-def test_many_texts_are_counted_together_as_each_alone(texts):
+@pytest.mark.parametrize("compiled", [True, False], ids=["compiled", "python"])
+def test_many_texts_are_counted_together_as_each_alone(compiled, texts):
+    with mock.patch.object(model, "_compiled", model._compiled if compiled else None):
+        _counted_together_as_each_alone(texts)
+
+
+def _counted_together_as_each_alone(texts):
     many = texts * (70_000 // max(1, sum(map(len, texts)) + len(texts)) + 1)  # past the size counted together
     counts, spaced = count_tokens_and_spacing(many)
     assert counts == count_tokens_each(many) == [count_tokens(text) for text in many]

@@ -11,6 +11,11 @@ from typing import Any
 
 from docjobs.domain.text import normalize_spaces
 
+try:  # the compiled count (_tokens.c), where it is built
+    from docjobs.processors import _tokens as _compiled  # type: ignore[attr-defined]
+except ImportError:  # not built: the counts below, in Python
+    _compiled = None
+
 _TOKEN = re.compile(r"\w+|[^\w\s]", re.UNICODE)
 _WORD_CHARACTER = re.compile(r"\w")
 # The same count without the regex (counting is most of chunking's time): each punctuation mark is
@@ -27,6 +32,13 @@ _KINDS = bytes(1 if c in _WORD else 0 if c in _SPACE else 2 for c in range(256))
 
 def count_tokens(text: str) -> int:
     """Approximate model tokens: words and punctuation marks (close to BPE counts for prose)."""
+    if _compiled is not None:
+        return _compiled.count_tokens(text)  # type: ignore[no-any-return]
+    return count_tokens_in_python(text)
+
+
+def count_tokens_in_python(text: str) -> int:
+    """count_tokens without the compiled count (_tokens.c): the reference it is tested against."""
     if text.isascii():
         data = text.encode("ascii")
     else:
@@ -46,6 +58,8 @@ def token_starts(text: str) -> list[int]:
 
 def count_tokens_each(texts: list[str]) -> list[int]:
     """count_tokens of each text (without count_tokens_and_spacing's look at white space)."""
+    if _compiled is not None:
+        return _compiled.count_tokens_each(texts)[0]  # type: ignore[no-any-return]
     return _counts(texts, spacing=False)[0]
 
 
@@ -55,13 +69,15 @@ def count_tokens_and_spacing(texts: list[str]) -> tuple[list[int], list[int]]:
     Many texts are looked at together, with numpy, in runs of `_WINDOW` characters: the texts joined
     by spaces, a token starts at each punctuation mark and each word character after no word
     character; each text's count is the sum over its span (a fraction of the cost of one count per
-    text)."""
+    text). The compiled count (_tokens.c) does both in one pass over each text, where it is built."""
+    if _compiled is not None:
+        return _compiled.count_tokens_each(texts)  # type: ignore[no-any-return]
     return _counts(texts, spacing=True)
 
 
 def _counts(texts: list[str], spacing: bool) -> tuple[list[int], list[int]]:
     if sum(map(len, texts)) + len(texts) < _MANY:
-        return list(map(count_tokens, texts)), _changed_by_normalizing(texts) if spacing else []
+        return list(map(count_tokens_in_python, texts)), _changed_by_normalizing(texts) if spacing else []
     counts: list[int] = []
     spaced: list[int] = []
     start = 0
