@@ -4,6 +4,7 @@ blocks, texts, levels and table rows, on any markup, white space and bytes."""
 from __future__ import annotations
 
 import sys
+from dataclasses import asdict, astuple
 
 import pytest
 from docjobs.processors.formats import html, parse_bytes
@@ -16,12 +17,12 @@ from tests.unit.test_parsing import _HTML_ELEMENTS
 
 def _compiled(page: str | bytes) -> list[tuple]:
     body = LexborHTMLParser(page).body
-    return [] if body is None else [(b.type, b.text, b.level, b.rows) for b in html._blocks_of(html._compiled.walk(body)) if b.text or b.rows is not None]
+    return [] if body is None else [astuple(block) for block in html._compiled.walk(body)]
 
 
 def _python(page: str | bytes) -> list[tuple]:
     body = LexborHTMLParser(page).body
-    return [] if body is None else [(b.type, b.text, b.level, b.rows) for b in html.read_blocks_in_python(body) if b.text or b.rows is not None]
+    return [] if body is None else [astuple(block) for block in html.read_blocks_in_python(body)]
 
 
 def test_the_compiled_walk_is_built_and_passed_its_check():
@@ -84,8 +85,8 @@ def test_white_space_is_what_python_calls_white_space():
     for start in range(0, len(codes), 2000):
         batch = codes[start : start + 2000]
         page = "<body>" + "".join(f"<p>a{chr(c)}{chr(c)}b</p>" for c in batch) + "</body>"
-        got = [text for _, text, _, _ in _compiled(page)]
-        assert got == [text for _, text, _, _ in _python(page)]
+        got = [block[1] for block in _compiled(page)]
+        assert got == [block[1] for block in _python(page)]
         assert got == ["a b" if c in spaces else f"a{chr(c)}{chr(c)}b" for c in batch]
 
 
@@ -94,6 +95,18 @@ def test_a_page_nested_thousands_deep_is_read():
     page = ("<div>" * depth + "<p>deep</p>" + "<span>" * depth + "inline" + "</span>" * depth + "</div>" * depth).encode()
     assert [b.text for b in parse_bytes(page, "deep.html").blocks] == ["deep", "inline"]
     assert _python(page) == _compiled(page)
+
+
+def test_the_compiled_walk_makes_blocks_like_any_other():
+    page = b"<body><h1>Title</h1><p>Text</p><table><tr><td>a</td><td>b</td></tr><tr><td></td></tr></table></body>"
+    blocks = html._compiled.walk(LexborHTMLParser(page).body)
+    assert all(type(block) is html.Block for block in blocks)
+    assert [asdict(block) for block in blocks] == [asdict(block) for block in html.read_blocks_in_python(LexborHTMLParser(page).body)]
+    assert blocks[2].rows == [["a", "b"]] and blocks[2].text == "a | b"
+    blocks[1].heading_path.append("Title")  # each block its own list, as the dataclass's default gives
+    assert blocks[0].heading_path == [] and blocks[1].to_dict(1)["heading_path"] == ["Title"]
+    parsed = parse_bytes(page, "page.html")
+    assert [b.heading_path for b in parsed.blocks] == [[], ["Title"], ["Title"]]
 
 
 def test_the_walk_reads_only_nodes_of_selectolax():

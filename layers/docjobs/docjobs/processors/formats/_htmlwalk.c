@@ -13,6 +13,10 @@
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 #include <stdint.h>
+#if PY_VERSION_HEX < 0x030C0000
+#include <structmember.h>
+#define Py_T_OBJECT_EX T_OBJECT_EX
+#endif
 #include <string.h>
 
 typedef struct lxb_node lxb_node;
@@ -60,6 +64,14 @@ enum { OUT_PARAGRAPH = 0, OUT_LIST_ITEM, OUT_HEADING, OUT_TABLE, OUT_CODE };
 #define TAGS 4096
 static unsigned char kinds[TAGS]; /* by tag id; ids past it (custom elements) are inline */
 static Py_ssize_t node_size;       /* LexborNode's basicsize, once configured */
+
+/* The Block dataclass (model.py) the walk makes, its fields in this order, where its slots are. */
+#define FIELDS 7
+static const char *const field_names[FIELDS] = {"type", "text", "page", "level", "heading_path", "rows", "font_size"};
+static Py_ssize_t field_offsets[FIELDS];
+static PyTypeObject *block_type;
+static PyObject *type_names[5]; /* by the OUT_ kinds below */
+static PyObject *page_one;
 
 static inline unsigned char kind_of(const lxb_node *node)
 {
@@ -141,7 +153,7 @@ static inline flags16 odd_at(bytes16 a, bytes16 b, bytes16 c)
                            ((b == 0x81) & (c == 0x9f))));
 }
 
-static int normalized(const unsigned char *s, size_t n)
+static int already_normalized(const unsigned char *s, size_t n)
 {
     if (n == 0)
         return 1;
@@ -175,7 +187,7 @@ static int append_normalized(Buffer *out, const unsigned char *s, size_t n, int 
     if (reserve(out, n + 1) < 0) /* the text, and a space before it */
         return -1;
     char *o = out->data + out->length;
-    if (normalized(s, n)) { /* most often */
+    if (already_normalized(s, n)) { /* most often */
         if (n && *gap && o != out->data)
             *o++ = ' ';
         memcpy(o, s, n);
@@ -229,8 +241,9 @@ static inline lxb_node *next_in(const lxb_node *root, lxb_node *node, int enter)
 }
 
 /* The element's text content (lexbor's, of its text nodes in order), with the skipped elements'
- * text left out and a line break for each <br> (html.py removes those and replaces these first). */
-static int text_content(const lxb_node *element, Buffer *out)
+ * text left out and a line break for each <br> (html.py removes those and replaces these first).
+ * With `unless_a_block`, 1 (and no text) where a block stands inside it (html.py's _holders). */
+static int text_content(const lxb_node *element, Buffer *out, int unless_a_block)
 {
     out->length = 0;
     lxb_node *node = element->first_child;
@@ -241,30 +254,18 @@ static int text_content(const lxb_node *element, Buffer *out)
             if (append(out, text->data, text->length) < 0)
                 return -1;
         } else if (node->type == NODE_ELEMENT) {
-            unsigned char kind = kind_of(node) & KIND_MASK;
+            unsigned char kind = kind_of(node);
+            if (unless_a_block && (kind & BLOCK_FLAG)) {
+                out->length = 0;
+                return 1;
+            }
+            kind &= KIND_MASK;
             if (kind == K_BREAK) {
                 if (append(out, "\n", 1) < 0)
                     return -1;
             } else {
                 enter = kind != K_SKIPPED;
             }
-        }
-        node = next_in(element, node, enter);
-    }
-    return 0;
-}
-
-/* Whether a block stands anywhere inside the element (html.py's _holders). */
-static int holds_a_block(const lxb_node *element)
-{
-    lxb_node *node = element->first_child;
-    while (node != NULL) {
-        int enter = 0;
-        if (node->type == NODE_ELEMENT) {
-            unsigned char kind = kind_of(node);
-            if (kind & BLOCK_FLAG)
-                return 1;
-            enter = (kind & KIND_MASK) != K_SKIPPED;
         }
         node = next_in(element, node, enter);
     }
@@ -285,15 +286,75 @@ static PyObject *decode(const Buffer *b)
     return PyUnicode_DecodeUTF8(b->data, (Py_ssize_t)b->length, "replace");
 }
 
+/* A table's rows with text (each row a list of its cells' texts), and its text: its rows, one a
+ * line, their cells joined by " | " (html.py's read_blocks does the same for the Python walk). */
+static PyObject *table_text(PyObject *rows, PyObject **kept)
+{
+    PyObject *lines = PyList_New(0), *bar = PyUnicode_FromString(" | "), *text = NULL;
+    *kept = PyList_New(0);
+    if (lines == NULL || bar == NULL || *kept == NULL)
+        goto done;
+    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(rows); i++) {
+        PyObject *row = PyList_GET_ITEM(rows, i);
+        int any = 0;
+        for (Py_ssize_t j = 0; j < PyList_GET_SIZE(row) && !any; j++)
+            any = PyUnicode_GET_LENGTH(PyList_GET_ITEM(row, j)) > 0;
+        if (!any)
+            continue;
+        PyObject *line = PyUnicode_Join(bar, row);
+        if (line == NULL || PyList_Append(lines, line) < 0 || PyList_Append(*kept, row) < 0) {
+            Py_XDECREF(line);
+            goto done;
+        }
+        Py_DECREF(line);
+    }
+    PyObject *newline = PyUnicode_FromString("\n");
+    if (newline != NULL)
+        text = PyUnicode_Join(newline, lines);
+    Py_XDECREF(newline);
+done:
+    Py_XDECREF(lines);
+    Py_XDECREF(bar);
+    if (text == NULL)
+        Py_CLEAR(*kept);
+    return text;
+}
+
+/* One block, a Block made as its dataclass __init__ makes one (every field set, its slots written
+ * where configure() found them), appended; a block without text is left out, as html.py leaves it.
+ * Takes `text` (NULL: an error before); `rows` is borrowed. */
 static int emit(Walk *w, int kind, PyObject *text, int level, PyObject *rows)
 {
     if (text == NULL)
         return -1;
-    PyObject *block = Py_BuildValue("(iNiO)", kind, text, level, rows ? rows : Py_None);
-    if (block == NULL)
-        return -1;
-    int failed = PyList_Append(w->blocks, block);
-    Py_DECREF(block);
+    PyObject *kept = NULL;
+    if (kind == OUT_TABLE) {
+        Py_DECREF(text);
+        if ((text = table_text(rows, &kept)) == NULL)
+            return -1;
+        rows = kept;
+    }
+    int failed = 0;
+    if (PyUnicode_GET_LENGTH(text) > 0) {
+        PyObject *block = block_type->tp_alloc(block_type, 0);
+        PyObject *path = PyList_New(0);
+        PyObject *level_value = level ? PyLong_FromLong(level) : Py_NewRef(Py_None);
+        if (block == NULL || path == NULL || level_value == NULL) {
+            Py_XDECREF(block);
+            Py_XDECREF(path);
+            Py_XDECREF(level_value);
+            failed = -1;
+        } else {
+            PyObject *fields[FIELDS] = {Py_NewRef(type_names[kind]), Py_NewRef(text), Py_NewRef(page_one), level_value,
+                                        path, Py_NewRef(rows ? rows : Py_None), Py_NewRef(Py_None)};
+            for (int i = 0; i < FIELDS; i++)
+                *(PyObject **)((char *)block + field_offsets[i]) = fields[i];
+            failed = PyList_Append(w->blocks, block);
+            Py_DECREF(block);
+        }
+    }
+    Py_DECREF(text);
+    Py_XDECREF(kept);
     return failed;
 }
 
@@ -318,11 +379,10 @@ static int add_inline(Walk *w, const unsigned char *s, size_t n)
     return append_normalized(&w->inline_text, (const unsigned char *)s, n, &w->inline_gap);
 }
 
-static PyObject *normalized_text(Walk *w, const lxb_node *element)
+/* The text content last read (w->raw), normalized, as a str. */
+static PyObject *raw_normalized(Walk *w)
 {
     int gap = 0;
-    if (text_content(element, &w->raw) < 0)
-        return NULL;
     w->text.length = 0;
     if (append_normalized(&w->text, (const unsigned char *)w->raw.data, w->raw.length, &gap) < 0)
         return NULL;
@@ -353,7 +413,7 @@ static PyObject *rows_of(Walk *w, const lxb_node *table)
                 for (lxb_node *cell = node->first_child; cell != NULL; cell = cell->next) {
                     if (cell->type != NODE_ELEMENT || (kind_of(cell) & KIND_MASK) != K_CELL)
                         continue;
-                    PyObject *text = normalized_text(w, cell);
+                    PyObject *text = text_content(cell, &w->raw, 0) < 0 ? NULL : raw_normalized(w);
                     if (text == NULL || PyList_Append(row, text) < 0) {
                         Py_XDECREF(text);
                         Py_DECREF(rows);
@@ -386,16 +446,18 @@ static int visit(Walk *w, lxb_node *node, int *enter)
     case K_LIST_ITEM:
         if (flush(w) < 0)
             return -1;
-        if (holds_a_block(node)) {
+        switch (text_content(node, &w->raw, 1)) {
+        case -1:
+            return -1;
+        case 1: /* it holds blocks: read as a container */
             *enter = 1;
             return 0;
         }
-        return emit(w, (kind & KIND_MASK) == K_PARAGRAPH ? OUT_PARAGRAPH : OUT_LIST_ITEM,
-                    normalized_text(w, node), 0, NULL);
+        return emit(w, (kind & KIND_MASK) == K_PARAGRAPH ? OUT_PARAGRAPH : OUT_LIST_ITEM, raw_normalized(w), 0, NULL);
     case K_HEADING:
-        if (flush(w) < 0)
+        if (flush(w) < 0 || text_content(node, &w->raw, 0) < 0)
             return -1;
-        return emit(w, OUT_HEADING, normalized_text(w, node), (kind >> LEVEL_SHIFT) & 0x07, NULL);
+        return emit(w, OUT_HEADING, raw_normalized(w), (kind >> LEVEL_SHIFT) & 0x07, NULL);
     case K_CONTAINER:
         if (flush(w) < 0)
             return -1;
@@ -414,7 +476,7 @@ static int visit(Walk *w, lxb_node *node, int *enter)
     case K_PRE: {
         if (flush(w) < 0)
             return -1;
-        if (text_content(node, &w->raw) < 0)
+        if (text_content(node, &w->raw, 0) < 0)
             return -1;
         size_t start = 0, end = w->raw.length; /* without its leading and trailing line breaks */
         while (start < end && w->raw.data[start] == '\n')
@@ -427,7 +489,7 @@ static int visit(Walk *w, lxb_node *node, int *enter)
                     0, NULL);
     }
     default: /* an inline element (rows and cells outside a table read as such) */
-        if (text_content(node, &w->raw) < 0)
+        if (text_content(node, &w->raw, 0) < 0)
             return -1;
         return add_inline(w, (const unsigned char *)w->raw.data, w->raw.length);
     }
@@ -446,8 +508,7 @@ static lxb_node *node_of(PyObject *object)
     return ((LexborNodeObject *)object)->node;
 }
 
-PyDoc_STRVAR(walk_doc, "walk(body) -> [(kind, text, level, rows)]: the blocks under a LexborNode, "
-                       "in document order (kind: 0 paragraph, 1 list item, 2 heading, 3 table, 4 code).");
+PyDoc_STRVAR(walk_doc, "walk(body) -> [Block]: the blocks with text under a LexborNode, in document order.");
 
 static PyObject *walk(PyObject *module, PyObject *body)
 {
@@ -499,18 +560,37 @@ static PyObject *tag_id(PyObject *module, PyObject *node)
     return n == NULL ? NULL : PyLong_FromSize_t(n->local_name);
 }
 
-PyDoc_STRVAR(configure_doc, "configure(node_type, kinds): LexborNode's type, and each tag id's kind "
-                            "(a dict of id to kind byte; see _htmlwalk.c).");
+PyDoc_STRVAR(configure_doc, "configure(node_type, kinds, block_type, type_names): LexborNode's type; each tag "
+                            "id's kind (a dict of id to kind byte; see _htmlwalk.c); the Block class and the "
+                            "type of each kind of block walk() makes.");
 
 static PyObject *configure(PyObject *module, PyObject *args)
 {
-    PyTypeObject *type;
-    PyObject *table;
-    if (!PyArg_ParseTuple(args, "O!O!", &PyType_Type, &type, &PyDict_Type, &table))
+    PyTypeObject *type, *block;
+    PyObject *table, *names;
+    if (!PyArg_ParseTuple(args, "O!O!O!O!", &PyType_Type, &type, &PyDict_Type, &table, &PyType_Type, &block,
+                          &PyTuple_Type, &names))
         return NULL;
     if (type->tp_basicsize < (Py_ssize_t)sizeof(LexborNodeObject) || strcmp(type->tp_name, "selectolax.lexbor.LexborNode")) {
         PyErr_SetString(PyExc_TypeError, "not the LexborNode this walk reads");
         return NULL;
+    }
+    if (PyTuple_GET_SIZE(names) != 5) {
+        PyErr_SetString(PyExc_ValueError, "five block types are needed");
+        return NULL;
+    }
+    Py_ssize_t offsets[FIELDS];
+    for (int i = 0; i < FIELDS; i++) { /* each field a slot holding an object */
+        PyObject *slot = PyObject_GetAttrString((PyObject *)block, field_names[i]);
+        if (slot == NULL)
+            return NULL;
+        int is_slot = Py_IS_TYPE(slot, &PyMemberDescr_Type) && ((PyMemberDescrObject *)slot)->d_member->type == Py_T_OBJECT_EX;
+        offsets[i] = is_slot ? ((PyMemberDescrObject *)slot)->d_member->offset : 0;
+        Py_DECREF(slot);
+        if (!is_slot) {
+            PyErr_Format(PyExc_TypeError, "%s.%s is not a slot", block->tp_name, field_names[i]);
+            return NULL;
+        }
     }
     unsigned char fresh[TAGS] = {0};
     PyObject *key, *value;
@@ -527,6 +607,12 @@ static PyObject *configure(PyObject *module, PyObject *args)
         fresh[id] = (unsigned char)kind;
     }
     memcpy(kinds, fresh, sizeof kinds);
+    memcpy(field_offsets, offsets, sizeof offsets);
+    for (int i = 0; i < 5; i++)
+        Py_XSETREF(type_names[i], Py_NewRef(PyTuple_GET_ITEM(names, i)));
+    Py_XSETREF(block_type, (PyTypeObject *)Py_NewRef(block));
+    if (page_one == NULL && (page_one = PyLong_FromLong(1)) == NULL)
+        return NULL;
     node_size = type->tp_basicsize;
     Py_RETURN_NONE;
 }

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
+from dataclasses import astuple, fields
 from types import ModuleType
 from typing import Any
 
@@ -55,23 +56,12 @@ def read_blocks(body: LexborNode) -> list[Block]:
     """The blocks under <body>, with text, in document order: by the compiled walk where it is
     built (a fraction of the time), else by the walk below (the reference it is checked against)."""
     if _compiled is not None:
-        blocks = _blocks_of(_compiled.walk(body))
-    else:
-        blocks = read_blocks_in_python(body)
-    for block in blocks:
-        if block.rows is not None:
-            block.rows = [row for row in block.rows if any(row)]
-            block.text = "\n".join([" | ".join(row) for row in block.rows])
-    return [block for block in blocks if block.text]
-
-
-def _blocks_of(walked: list[tuple[int, str, int, list[list[str]] | None]]) -> list[Block]:
-    return [Block(_TYPES[kind], text, 1, level or None, rows=rows) for kind, text, level, rows in walked]
+        return _compiled.walk(body)  # type: ignore[no-any-return]
+    return read_blocks_in_python(body)
 
 
 def read_blocks_in_python(body: LexborNode) -> list[Block]:
-    """The walk in Python, as the compiled one gives it: texts normalized, tables as their rows
-    (read_blocks makes their texts). It edits the tree: skipped elements go, line breaks become text."""
+    """The walk in Python. It edits the tree: skipped elements go, line breaks become text."""
     # Innermost first: removing an element frees the elements inside it.
     for node in reversed(body.css(_SKIPPED_OR_BREAK)):
         if node.tag == "br":
@@ -81,12 +71,13 @@ def read_blocks_in_python(body: LexborNode) -> list[Block]:
     blocks: list[Block] = []
     _walk(body, blocks, _holders(body))
     _normalize(blocks)
-    return blocks
+    return [block for block in blocks if block.text]
 
 
 def _normalize(blocks: list[Block]) -> None:
     """The walk keeps the texts of blocks and of table cells as read; their white space is
-    collapsed for all at once (most often there is none to collapse: one look at all of them)."""
+    collapsed for all at once (most often there is none to collapse: one look at all of them), and
+    a table's text is made of its rows' cells (rows without text are left out)."""
     prose = [block for block in blocks if block.type not in ("table", "code")]
     tables = [block for block in blocks if block.type == "table"]
     texts = [block.text for block in prose] + [text for table in tables for row in table.rows or () for text in row]
@@ -96,6 +87,9 @@ def _normalize(blocks: list[Block]) -> None:
         cells = iter(normalized[len(prose) :])
         for table in tables:
             table.rows = [[next(cells) for _ in row] for row in table.rows or ()]
+    for table in tables:  # (rows without text are left out)
+        table.rows = [row for row in table.rows or () if any(row)]
+        table.text = "\n".join([" | ".join(row) for row in table.rows])
 
 
 def _holders(body: LexborNode) -> set[int]:
@@ -169,7 +163,7 @@ def _rows(table: LexborNode) -> list[list[str]]:
 # The compiled walk (_htmlwalk.c): told what each tag id is to it, then checked against the walk
 # above on a document with every kind of element in it. Where it is not built (or reads the tree
 # otherwise: another selectolax), the walk above runs.
-_TYPES = ("paragraph", "list_item", "heading", "table", "code")  # by the compiled walk's kinds
+_TYPES = ("paragraph", "list_item", "heading", "table", "code")  # the Block types of the compiled walk's kinds
 _SAMPLE = """<html><head><title>t</title><style>p {}</style></head><body>Loose <b>bold</b> text
 <h2> A  heading </h2><p>A&nbsp;paragraph<br>broken, <script>skipped()</script>with <i>inline</i>\u2003text.</p>
 <ul><li>One</li><li>Two<ul><li>nested</li></ul></li></ul><div>In <span>a</span> div<!-- no --></div>
@@ -194,14 +188,16 @@ def _load_compiled() -> ModuleType | None:
     try:
         tree = LexborHTMLParser("")
         nodes = {tag: tree.create_node(tag) for tag in kinds}
-        _htmlwalk.configure(type(next(iter(nodes.values()))), {})
+        _htmlwalk.configure(type(nodes["p"]), {}, Block, _TYPES)
         ids = {tag: _htmlwalk.tag_id(node) for tag, node in nodes.items()}
         if len(set(ids.values())) != len(ids):
             raise ValueError(f"tag ids read wrong: {ids}")
-        _htmlwalk.configure(type(nodes["p"]), {ids[tag]: kind for tag, kind in kinds.items()})
-        sample = LexborHTMLParser(_SAMPLE).body
-        compiled = [(b.type, b.text, b.level, b.rows) for b in _blocks_of(_htmlwalk.walk(sample))]
-        reference = [(b.type, b.text, b.level, b.rows) for b in read_blocks_in_python(sample)]
+        if [f.name for f in fields(Block)] != ["type", "text", "page", "level", "heading_path", "rows", "font_size"] \
+                or hasattr(Block, "__post_init__"):  # fmt: skip
+            raise TypeError("the walk makes Blocks of other fields")
+        _htmlwalk.configure(type(nodes["p"]), {ids[tag]: kind for tag, kind in kinds.items()}, Block, _TYPES)
+        compiled = [astuple(block) for block in _htmlwalk.walk(LexborHTMLParser(_SAMPLE).body)]
+        reference = [astuple(block) for block in read_blocks_in_python(LexborHTMLParser(_SAMPLE).body)]
         if compiled != reference:
             raise ValueError(f"the compiled walk read {compiled}, the Python walk {reference}")
     except (TypeError, ValueError, OverflowError) as error:
