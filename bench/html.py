@@ -5,7 +5,8 @@ licence texts: headings, paragraphs, lists and a table per section, repeated to 
 measured three times: as written (ASCII); with the typographic dashes and quotes most real pages
 have (text past ASCII takes other paths); and as dense with markup as real pages are (words in
 spans with attributes, a menu, a script and a style sheet per copy: selectolax alone then takes
-twice as long)."""
+three times as long). The ASCII page is measured once more with the compiled walk and token count
+(_htmlwalk.c, _tokens.c) left out: what runs where they are not built."""
 
 from __future__ import annotations
 
@@ -69,16 +70,21 @@ def _median_ms(fn: Any) -> float:
 
 
 def run() -> dict[str, Any]:
+    from docjobs.processors import model
     from docjobs.processors.chunking import chunk_blocks
-    from docjobs.processors.formats import parse_bytes
+    from docjobs.processors.formats import html, parse_bytes
     from selectolax.lexbor import LexborHTMLParser
 
     from bench.machine import machine_speed_ms
 
     speed = machine_speed_ms()
+    compiled = {"walk": html._compiled, "count": model._compiled}
     results = []
-    for text, typographic, markup in (("ascii", False, False), ("typographic", True, False), ("markup", True, True)):
+    for text, typographic, markup in (("ascii", False, False), ("typographic", True, False), ("markup", True, True),
+                                      ("ascii, in Python", False, False)):  # fmt: skip
         data = document(typographic, markup)
+        # The last: with the compiled walk and count left out, as where they are not built.
+        html._compiled, model._compiled = (None, None) if "Python" in text else (compiled["walk"], compiled["count"])
 
         def ours() -> int:
             parsed = parse_bytes(data, "bench.html")
@@ -93,7 +99,9 @@ def run() -> dict[str, Any]:
         results.append({"text": text, "bytes": len(data), "chunks": chunks,
                         "docjobs_ms": round(docjobs_ms, 1), "selectolax_parse_ms": round(selectolax_ms, 1),
                         "ratio": round(docjobs_ms / selectolax_ms, 2)})  # fmt: skip
-    return {"documents": results, "goal_ms": 30, "machine_speed_ms": [speed, machine_speed_ms()]}
+    html._compiled, model._compiled = compiled["walk"], compiled["count"]
+    return {"documents": results, "goal_ms": 30, "machine_speed_ms": [speed, machine_speed_ms()],
+            "compiled": [name for name, module in compiled.items() if module is not None]}  # fmt: skip
 
 
 def report(r: dict[str, Any]) -> None:
@@ -101,10 +109,12 @@ def report(r: dict[str, Any]) -> None:
     print("|---|---|---|---|")
     for d in r["documents"]:
         text = {"ascii": "ASCII", "typographic": "with typographic dashes and quotes",
-                "markup": "typographic, dense with markup"}[d["text"]]  # fmt: skip
+                "markup": "typographic, dense with markup",
+                "ascii, in Python": "ASCII, the walk and count in Python, as where they are not compiled"}[d["text"]]  # fmt: skip
         print(f"| parse and chunk {d['bytes'] / 1e6:.1f} MB of HTML ({text}) into {d['chunks']} chunks, ms "
               f"(goal: under {r['goal_ms']}) | {d['docjobs_ms']} | selectolax parsing the same bytes alone: "
               f"{d['selectolax_parse_ms']} | {d['ratio']}x |")  # fmt: skip
+    print(f"\ncompiled parts in use: {', '.join(r.get('compiled') or ['none'])} (of walk, count)")
     if speed := r.get("machine_speed_ms"):
         print(f"\nmachine speed before and after (bench/machine.py's loop, ms; lower is faster): {speed[0]}, {speed[1]}")
 

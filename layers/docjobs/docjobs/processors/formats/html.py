@@ -117,41 +117,42 @@ def _walk(body: LexborNode, blocks: list[Block], holders: set[int]) -> None:
 
     stack = [children(body)]
     while stack:
-        if (child := next(stack[-1], None)) is None:  # a container's end closes its paragraph
+        for child in stack[-1]:  # (resumed where it stopped to enter a container)
+            tag = child.tag or ""
+            if (kind := _READ_WHOLE.get(tag)) is not None:
+                if inline:
+                    flush()
+                if holders and child.mem_id in holders:
+                    stack.append(children(child))
+                    break
+                blocks.append(Block(kind, child.text_lexbor(), 1))
+            elif tag == "-text":
+                if not (text := child.text(deep=False)).isspace():  # the space between blocks is no text
+                    inline.append(text)
+            elif tag in _HEADINGS:
+                if inline:
+                    flush()
+                blocks.append(Block("heading", child.text_lexbor(), 1, _HEADINGS[tag]))
+            elif tag in _CONTAINERS:
+                if inline:
+                    flush()
+                stack.append(children(child))
+                break
+            elif tag == "table":
+                if inline:
+                    flush()
+                blocks.append(Block("table", "", 1, rows=_rows(child)))  # its text once its cells are normalized
+            elif tag == "pre":
+                if inline:
+                    flush()
+                if code := child.text_lexbor().strip("\n"):
+                    blocks.append(Block("code", code, 1))
+            elif tag and not tag.startswith("-"):  # an inline element; comments are no text
+                inline.append(child.text_lexbor())
+        else:  # a container's end closes its paragraph
             stack.pop()
             if inline:
                 flush()
-            continue
-        tag = child.tag or ""
-        if (kind := _READ_WHOLE.get(tag)) is not None:
-            if inline:
-                flush()
-            if holders and child.mem_id in holders:
-                stack.append(children(child))
-            else:
-                blocks.append(Block(kind, child.text_lexbor(), 1))
-        elif tag == "-text":
-            if not (text := child.text(deep=False)).isspace():  # the space between blocks is no text
-                inline.append(text)
-        elif tag in _HEADINGS:
-            if inline:
-                flush()
-            blocks.append(Block("heading", child.text_lexbor(), 1, _HEADINGS[tag]))
-        elif tag in _CONTAINERS:
-            if inline:
-                flush()
-            stack.append(children(child))
-        elif tag == "table":
-            if inline:
-                flush()
-            blocks.append(Block("table", "", 1, rows=_rows(child)))  # its text once its cells are normalized
-        elif tag == "pre":
-            if inline:
-                flush()
-            if code := child.text_lexbor().strip("\n"):
-                blocks.append(Block("code", code, 1))
-        elif tag and not tag.startswith("-"):  # an inline element; comments are no text
-            inline.append(child.text_lexbor())
 
 
 def _rows(table: LexborNode) -> list[list[str]]:
