@@ -1,14 +1,15 @@
 /* The HTML parser's walk (formats/html.py's _walk, _rows and the white-space normalizing after
  * them), in C over the tree selectolax's lexbor has built: one pass that reads no node twice but
- * the paragraphs and list items that may hold blocks, and creates a Python object only for each
- * block's text. html.py's Python walk is the reference; html.py uses this one only once it has
- * checked, on its import, that both read a sample document alike.
+ * the paragraphs and list items that turn out to hold blocks, and makes a Python object only for
+ * each block (its Block, its text, a table's rows). html.py's Python walk is the reference;
+ * html.py uses this one only once it has checked, on its import, that both read a sample alike.
  *
  * Two layouts are read, not called: lexbor's DOM node (lexbor/dom/interfaces/node.h and
  * character_data.h, Apache-2.0; the lexbor inside selectolax 1.0.2) and selectolax's LexborNode
  * object (its lexbor.pxd: after the object header, a vtable pointer, then the node). configure()
- * refuses a LexborNode type of another size. Tag ids are not compiled in: html.py reads them off
- * nodes it creates by name, through tag_id().
+ * refuses a type of another name or too small for that, walk() any object not of that type; tag
+ * ids are not compiled in: html.py reads them off nodes it creates by name, through tag_id(), and
+ * refuses ids that are not all distinct (a node read wrong).
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -58,7 +59,7 @@ enum {
 #define LEVEL_SHIFT 4 /* a heading's level, 1 to 6, in bits 4 to 6 */
 #define KIND_MASK 0x0f
 
-/* The block kinds walk() reports (html.py turns them into Block types). */
+/* The kinds of block walk() makes (configure() is given their Block types). */
 enum { OUT_PARAGRAPH = 0, OUT_LIST_ITEM, OUT_HEADING, OUT_TABLE, OUT_CODE };
 
 #define TAGS 4096
@@ -70,7 +71,7 @@ static Py_ssize_t node_size;       /* LexborNode's basicsize, once configured */
 static const char *const field_names[FIELDS] = {"type", "text", "page", "level", "heading_path", "rows", "font_size"};
 static Py_ssize_t field_offsets[FIELDS];
 static PyTypeObject *block_type;
-static PyObject *type_names[5]; /* by the OUT_ kinds below */
+static PyObject *type_names[5]; /* by the OUT_ kinds above */
 static PyObject *page_one;
 
 static inline unsigned char kind_of(const lxb_node *node)
@@ -273,12 +274,12 @@ static int text_content(const lxb_node *element, Buffer *out, int unless_a_block
 }
 
 typedef struct {
-    PyObject *blocks;  /* the result: (kind, text, level, rows) tuples */
+    PyObject *blocks;   /* the result: Blocks */
     Buffer inline_text; /* loose text and inline elements since the last block, normalized */
     int inline_gap;
     int has_inline;
-    Buffer raw;        /* an element's text content, as read */
-    Buffer text;       /* ... normalized */
+    Buffer raw;         /* an element's text content, as read */
+    Buffer text;        /* ... normalized */
 } Walk;
 
 static PyObject *decode(const Buffer *b)
