@@ -105,6 +105,8 @@ static int reserve(Buffer *b, size_t more)
 
 static int append(Buffer *b, const void *data, size_t n)
 {
+    if (n == 0) /* (an empty text node's data may be NULL) */
+        return 0;
     if (reserve(b, n) < 0)
         return -1;
     memcpy(b->data + b->length, data, n);
@@ -189,11 +191,13 @@ static int append_normalized(Buffer *out, const unsigned char *s, size_t n, int 
         return -1;
     char *o = out->data + out->length;
     if (already_normalized(s, n)) { /* most often */
-        if (n && *gap && o != out->data)
+        if (n == 0) /* (nothing to copy: s may be NULL) */
+            return 0;
+        if (*gap && o != out->data)
             *o++ = ' ';
         memcpy(o, s, n);
         out->length = (size_t)(o - out->data) + n;
-        *gap = !n && *gap;
+        *gap = 0;
         return 0;
     }
     size_t i = 0;

@@ -187,15 +187,15 @@ def _load_compiled() -> ModuleType | None:
     for tag in _BLOCKS:
         kinds[tag] |= _htmlwalk.BLOCK
     try:
-        tree = LexborHTMLParser("")
-        nodes = {tag: tree.create_node(tag) for tag in kinds}
-        _htmlwalk.configure(type(nodes["p"]), {}, Block, _TYPES)
-        ids = {tag: _htmlwalk.tag_id(node) for tag, node in nodes.items()}
-        if len(set(ids.values())) != len(ids):
-            raise ValueError(f"tag ids read wrong: {ids}")
         if [f.name for f in fields(Block)] != ["type", "text", "page", "level", "heading_path", "rows", "font_size"] \
                 or hasattr(Block, "__post_init__"):  # fmt: skip
             raise TypeError("the walk makes Blocks of other fields")
+        tree = LexborHTMLParser("")
+        nodes = {tag: tree.create_node(tag) for tag in kinds}
+        _htmlwalk.configure(type(nodes["p"]), {}, Block, _TYPES)  # (to read the tag ids)
+        ids = {tag: _htmlwalk.tag_id(node) for tag, node in nodes.items()}
+        if len(set(ids.values())) != len(ids):
+            raise ValueError(f"tag ids read wrong: {ids}")
         _htmlwalk.configure(type(nodes["p"]), {ids[tag]: kind for tag, kind in kinds.items()}, Block, _TYPES)
         compiled = [astuple(block) for block in _htmlwalk.walk(LexborHTMLParser(_SAMPLE).body)]
         reference = [astuple(block) for block in read_blocks_in_python(LexborHTMLParser(_SAMPLE).body)]
