@@ -88,6 +88,20 @@ def test_the_compiled_count_is_the_regex_count_and_the_python_count(text):
     assert spaced == ([0, 2] if normalize_space(text) != text else [])
 
 
+_RUNS = st.lists(st.sampled_from(["word", "Word_9", " ", "  ", "\t", "\n", "\x1c", ".", "--", "é", "—", "“", "\xa0",
+                                   "\u3000", "😀", "ß", "\x85", "\x00", "x" * 40, " " * 20]), max_size=400).map("".join)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_RUNS)
+def test_the_compiled_count_of_long_texts_is_the_regex_count(text):
+    """Long texts, mostly of ASCII (counted 16 characters at a time) with others among them (one at a
+    time), past the 1,600 characters after which the lanes' sums are taken."""
+    for long in (text, text * 5, "a" + text * 9, "." * 5_000 + text, text + "a b " * 2_000 + "—"):  # (a token in every lane)
+        assert count_tokens(long) == len(model._TOKEN.findall(long))
+        assert count_tokens_and_spacing([long])[1] == ([0] if normalize_space(long) != long else [])
+
+
 def test_the_compiled_count_knows_every_code_point():
     """Each code point before a letter: one token with it (a word character), one for it alone (white
     space) or one for each (a mark), as the token regex's \\w and \\s say (str.isalnum or "_", str.isspace)."""
