@@ -181,25 +181,15 @@ static int already_normalized(const unsigned char *s, size_t n)
     return 1;
 }
 
-/* Text appended to `out` with its white space normalized (what " ".join(text.split()) does,
- * on the UTF-8 bytes: the white space is the same, and an invalid byte is no white space, as the
+/* Text appended to `out` with its white space collapsed (what " ".join(text.split()) does, on
+ * the UTF-8 bytes: the white space is the same, and an invalid byte is no white space, as the
  * U+FFFD it decodes to is not). `*gap`: white space stands between out's text and what comes next
  * (a space is written only before more text, never at the start). */
-static int append_normalized(Buffer *out, const unsigned char *s, size_t n, int *gap)
+static int append_collapsed(Buffer *out, const unsigned char *s, size_t n, int *gap)
 {
     if (reserve(out, n + 1) < 0) /* the text, and a space before it */
         return -1;
     char *o = out->data + out->length;
-    if (already_normalized(s, n)) { /* most often */
-        if (n == 0) /* (nothing to copy: s may be NULL) */
-            return 0;
-        if (*gap && o != out->data)
-            *o++ = ' ';
-        memcpy(o, s, n);
-        out->length = (size_t)(o - out->data) + n;
-        *gap = 0;
-        return 0;
-    }
     size_t i = 0;
     int pending = *gap;
     while (i < n) {
@@ -232,6 +222,19 @@ static int append_normalized(Buffer *out, const unsigned char *s, size_t n, int 
     out->length = (size_t)(o - out->data);
     *gap = pending;
     return 0;
+}
+
+/* The same, copied as it is where it is already normalized (most often). */
+static int append_normalized(Buffer *out, const unsigned char *s, size_t n, int *gap)
+{
+    if (!already_normalized(s, n))
+        return append_collapsed(out, s, n, gap);
+    if (n == 0) /* (nothing to copy: s may be NULL) */
+        return 0;
+    if (*gap && out->length && append(out, " ", 1) < 0)
+        return -1;
+    *gap = 0;
+    return append(out, s, n);
 }
 
 /* The next node in document order within `root`'s subtree, not entering `node`'s children unless
@@ -387,9 +390,11 @@ static int add_inline(Walk *w, const unsigned char *s, size_t n)
 /* The text content last read (w->raw), normalized, as a str. */
 static PyObject *raw_normalized(Walk *w)
 {
+    if (already_normalized((const unsigned char *)w->raw.data, w->raw.length)) /* most often: as read */
+        return decode(&w->raw);
     int gap = 0;
     w->text.length = 0;
-    if (append_normalized(&w->text, (const unsigned char *)w->raw.data, w->raw.length, &gap) < 0)
+    if (append_collapsed(&w->text, (const unsigned char *)w->raw.data, w->raw.length, &gap) < 0)
         return NULL;
     return decode(&w->text);
 }
