@@ -7,6 +7,7 @@ from io import BytesIO
 from pathlib import PurePath
 
 from docjobs.processors.collector import collector_paused
+from docjobs.processors.heap import keep_freed_memory
 from docjobs.processors.model import DocumentError, ParsedDocument
 
 FORMATS = ("pdf", "docx", "html", "markdown", "text")
@@ -51,6 +52,7 @@ def detect_format(data: bytes, filename: str | None = None, content_type: str | 
 def parse_bytes(data: bytes, filename: str | None = None, content_type: str | None = None) -> ParsedDocument:
     if not data:
         raise DocumentError("The file is empty.", code="empty_document")
+    keep_freed_memory()
     fmt = detect_format(data, filename, content_type)
     if fmt == "pdf":
         from docjobs.processors.formats.pdf import parse_pdf
