@@ -69,6 +69,11 @@ class _Units:
         # What joins a unit to the one before it when both are of one block in a chunk: a space
         # between sentences, a line break (and the blank lines there) between lines of code.
         self.joiner: list[str] = []
+        # Each block has a unit (or more) of units 0 to `count` - 1 (by sentences, those of empty
+        # blocks have none): a run of them holding as many blocks as units has a unit a block.
+        self.every_block_held = False
+        # Every chunk's pages where all blocks are on one page (HTML, Markdown and text: page 1).
+        self.pages: list[int] = pages if len(pages := list({block.page for block in blocks})) == 1 else []
 
     @classmethod
     def of_blocks(cls, blocks: list[Block], max_tokens: int) -> _Units:
@@ -103,6 +108,7 @@ class _Units:
                 self.joiner += joiners
             start = index + 1
         self.count = len(self.text)
+        self.every_block_held = True
         self.cumulative = [0, *accumulate(self.tokens)]
         self.section_starts = [i for i in range(1, self.count) if self.heads[i] and not self.heads[i - 1]]
         return self
@@ -116,6 +122,7 @@ class _Units:
             for sentence in [block.text] if heading else sentences(block.text):
                 self.add(sentence, count_tokens(sentence), heading, index)
         self.count = len(self.text)
+        self.cumulative = [0, *accumulate(self.tokens)]
         return self
 
     def add(self, text: str, tokens: int, heads: bool, block: int) -> int:
@@ -138,13 +145,21 @@ class _Units:
         return sentences(paragraph) if "\n" in paragraph else paragraph_sentences(self.text[unit])
 
     def chunk(self, group: list[int], index: int, seed: str) -> dict[str, Any]:
-        owners = list(map(self.block.__getitem__, group))
-        block_ids = list(dict.fromkeys(owners))
+        first_unit, last_unit = group[0], group[-1]
+        if last_unit < self.count and last_unit - first_unit + 1 == len(group):  # most often: units one after another
+            owners = self.block[first_unit : last_unit + 1]  # (in document order: never decreasing)
+            distinct = self.every_block_held and owners[-1] - owners[0] + 1 == len(owners)
+            block_ids = owners if distinct else list(dict.fromkeys(owners))
+            token_count = self.cumulative[last_unit + 1] - self.cumulative[first_unit]
+        else:
+            owners = list(map(self.block.__getitem__, group))
+            block_ids = list(dict.fromkeys(owners))
+            token_count = sum(map(self.tokens.__getitem__, group))
         if len(block_ids) == len(group):  # blocks are separated by a blank line
             text = "\n\n".join(map(self.text.__getitem__, group))
         else:  # sentences of one block rejoin with a space, lines with their line breaks
             parts: list[str] = []
-            run = [self.text[group[0]]]  # one block's units and what joins them
+            run = [self.text[first_unit]]  # one block's units and what joins them
             for i in range(1, len(group)):
                 unit = group[i]
                 if owners[i] == owners[i - 1]:
@@ -155,17 +170,17 @@ class _Units:
             parts.append("".join(run))
             text = "\n\n".join(parts)
         blocks = self.blocks
-        pages = sorted({blocks[b].page for b in block_ids})
+        pages = [*self.pages] if self.pages else sorted({blocks[b].page for b in block_ids})
         digest = hashlib.blake2b(f"{seed}\x1f{index}\x1f{text}".encode(), digest_size=8).hexdigest()
         # A chunk's path: that of its body (a heading's path ends with the heading itself).
         heads = self.heads
-        body = owners[0] if not heads[group[0]] else next((b for u, b in zip(group, owners) if not heads[u]), owners[0])
+        body = owners[0] if not heads[first_unit] else next((b for u, b in zip(group, owners) if not heads[u]), owners[0])
         first = blocks[body]
         return {
             "id": f"ch_{digest}",
             "index": index,
             "text": text,
-            "token_count": sum(map(self.tokens.__getitem__, group)),
+            "token_count": token_count,
             "page_start": pages[0],
             "page_end": pages[-1],
             "pages": pages,
