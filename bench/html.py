@@ -25,7 +25,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-RUNS = 15  # a run takes ~30 ms: enough of them that one slow spell does not move the median
+RUNS = 21  # rounds of ~0.2 s (all four pages): spread over seconds, as the machine's spells are
 NAIVE_RUNS = 3  # BeautifulSoup: ~0.5 s a run
 SIZE = 1_000_000
 CORPUS = Path(__file__).resolve().parent.parent / "tests" / "corpus"
@@ -66,13 +66,10 @@ def document(typographic: bool = False, markup: bool = False) -> bytes:
     return f"<!doctype html><html><head><title>Licences</title></head><body>{text}</body></html>".encode()
 
 
-def _median_ms(fn: Any, runs: int = RUNS) -> float:
-    timings = []
-    for _ in range(runs):
-        started = time.perf_counter()
-        fn()
-        timings.append((time.perf_counter() - started) * 1000)
-    return statistics.median(timings)
+def _ms(fn: Any) -> float:
+    started = time.perf_counter()
+    fn()
+    return (time.perf_counter() - started) * 1000
 
 
 def run() -> dict[str, Any]:
@@ -85,36 +82,41 @@ def run() -> dict[str, Any]:
     from bench.machine import machine_speed_ms
 
     speed = machine_speed_ms()
-    compiled = {"walk": html._compiled, "count": model._compiled}
+    compiled = (html._compiled, model._compiled)
+    # The last: with the compiled walk and count left out, as where they are not built.
+    pages = [(text, document(typographic, markup), compiled if "Python" not in text else (None, None))
+             for text, typographic, markup in (("ascii", False, False), ("typographic", True, False),
+                                               ("markup", True, True), ("ascii, in Python", False, False))]  # fmt: skip
+
+    def ours(data: bytes, parts: tuple[Any, Any]) -> int:
+        html._compiled, model._compiled = parts
+        parsed = parse_bytes(data, "bench.html")
+        return len(chunk_blocks(parsed.blocks, max_tokens=512, overlap_tokens=64))
+
+    def floor(data: bytes) -> None:
+        LexborHTMLParser(data)  # bytes of UTF-8, as lexbor reads them
+
+    chunks = [ours(data, parts) for _, data, parts in pages]  # warm up: imports are not speed
+    # Round after round, each page in turn, docjobs then selectolax: the machine's slow spells
+    # (seconds long) fall on all pages and on both alike, and the ratio is taken within each round.
+    timings: list[list[tuple[float, float]]] = [[] for _ in pages]
+    for _ in range(RUNS):
+        for (_, data, parts), rounds in zip(pages, timings):
+            rounds.append((_ms(lambda: ours(data, parts)), _ms(lambda: floor(data))))
+    html._compiled, model._compiled = compiled
     results = []
-    for text, typographic, markup in (("ascii", False, False), ("typographic", True, False), ("markup", True, True),
-                                      ("ascii, in Python", False, False)):  # fmt: skip
-        data = document(typographic, markup)
-        # The last: with the compiled walk and count left out, as where they are not built.
-        html._compiled, model._compiled = (None, None) if "Python" in text else (compiled["walk"], compiled["count"])
-
-        def ours() -> int:
-            parsed = parse_bytes(data, "bench.html")
-            return len(chunk_blocks(parsed.blocks, max_tokens=512, overlap_tokens=64))
-
-        def floor() -> None:
-            LexborHTMLParser(data)  # bytes of UTF-8, as lexbor reads them
-
-        def naive() -> None:
-            BeautifulSoup(data, "lxml")
-
-        chunks = ours()  # warm up: imports are not speed
-        floor()
-        docjobs_ms, selectolax_ms = _median_ms(ours), _median_ms(floor)
-        result = {"text": text, "bytes": len(data), "chunks": chunks, "docjobs_ms": round(docjobs_ms, 1),
-                  "selectolax_parse_ms": round(selectolax_ms, 1), "ratio": round(docjobs_ms / selectolax_ms, 2)}  # fmt: skip
+    for (text, data, _), count, rounds in zip(pages, chunks, timings):
+        result = {"text": text, "bytes": len(data), "chunks": count,
+                  "docjobs_ms": round(statistics.median(t for t, _ in rounds), 1),
+                  "selectolax_parse_ms": round(statistics.median(f for _, f in rounds), 1),
+                  "ratio": round(statistics.median(t / f for t, f in rounds), 2)}  # fmt: skip
         if "Python" not in text:  # (the same page as the first)
-            naive()
-            result["beautifulsoup_parse_ms"] = round(_median_ms(naive, NAIVE_RUNS), 1)
+            BeautifulSoup(data, "lxml")
+            naive = [_ms(lambda: BeautifulSoup(data, "lxml")) for _ in range(NAIVE_RUNS)]
+            result["beautifulsoup_parse_ms"] = round(statistics.median(naive), 1)
         results.append(result)
-    html._compiled, model._compiled = compiled["walk"], compiled["count"]
     return {"documents": results, "goal_ms": 30, "machine_speed_ms": [speed, machine_speed_ms()],
-            "compiled": [name for name, module in compiled.items() if module is not None]}  # fmt: skip
+            "compiled": [name for name, part in zip(("walk", "count"), compiled) if part is not None]}  # fmt: skip
 
 
 def report(r: dict[str, Any]) -> None:
