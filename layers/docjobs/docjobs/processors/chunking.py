@@ -69,8 +69,8 @@ class _Units:
         # What joins a unit to the one before it when both are of one block in a chunk: a space
         # between sentences, a line break (and the blank lines there) between lines of code.
         self.joiner: list[str] = []
-        # Each block has a unit (or more) of units 0 to `count` - 1 (by sentences, those of empty
-        # blocks have none): a run of them holding as many blocks as units has a unit a block.
+        # Every block has at least one of units 0 to `count` - 1 (by sentences, an empty block has
+        # none): then a run of them whose blocks span as many numbers as it has units is one unit a block.
         self.every_block_held = False
         # Every chunk's pages where all blocks are on one page (HTML, Markdown and text: page 1).
         self.pages: list[int] = pages if len(pages := list({block.page for block in blocks})) == 1 else []
