@@ -7,7 +7,7 @@ from __future__ import annotations
 import hashlib
 import re
 from bisect import bisect_left, bisect_right
-from itertools import accumulate, chain
+from itertools import accumulate
 from typing import Any
 
 from docjobs.domain.text import normalize_space, paragraph_sentences, sentences
@@ -134,13 +134,6 @@ class _Units:
         self.joiner.append(" ")
         return len(self.text) - 1
 
-    def run_text(self, first: int, last: int) -> str:
-        """Units first to last of one block, each joined to the one before it by its joiner."""
-        if first == last:
-            return self.text[first]
-        joined = chain.from_iterable(zip(self.joiner[first + 1 : last + 1], self.text[first + 1 : last + 1]))
-        return "".join(chain((self.text[first],), joined))
-
     def sentence_units(self, unit: int) -> list[int]:
         """A whole paragraph's unit as its sentences (each fits in a chunk, as the whole did)."""
         return [self.add(s, count_tokens(s), False, self.block[unit]) for s in self.sentence_texts(unit)]
@@ -153,8 +146,7 @@ class _Units:
 
     def chunk(self, group: list[int], index: int, seed: str) -> dict[str, Any]:
         first_unit, last_unit = group[0], group[-1]
-        in_order = last_unit < self.count and last_unit - first_unit + 1 == len(group)  # most often
-        if in_order:  # units one after another
+        if last_unit < self.count and last_unit - first_unit + 1 == len(group):  # most often: units one after another
             owners = self.block[first_unit : last_unit + 1]  # (in document order: never decreasing)
             distinct = self.every_block_held and owners[-1] - owners[0] + 1 == len(owners)
             block_ids = owners if distinct else list(dict.fromkeys(owners))
@@ -165,9 +157,6 @@ class _Units:
             token_count = sum(map(self.tokens.__getitem__, group))
         if len(block_ids) == len(group):  # blocks are separated by a blank line
             text = "\n\n".join(map(self.text.__getitem__, group))
-        elif in_order:  # each block's units are a run (a long code block's lines: hundreds)
-            ends = [bisect_right(owners, block) for block in block_ids]
-            text = "\n\n".join([self.run_text(first_unit + lo, first_unit + hi - 1) for lo, hi in zip([0, *ends], ends)])
         else:  # sentences of one block rejoin with a space, lines with their line breaks
             parts: list[str] = []
             run = [self.text[first_unit]]  # one block's units and what joins them
