@@ -298,3 +298,27 @@ def test_a_valid_update_is_checked_once_from_its_root(stack, monkeypatch):
     assert calls.count("verify_action_counts") == calls.count("check_for_overlapping_paths") == calls.count("validate")
     item = client.get_item(TableName=table, Key={"pk": {"S": "v"}, "sk": {"S": "x"}})["Item"]
     assert item["e"] == {"S": "1"} and item["n"] == {"N": "1"}
+
+
+def test_a_dynamodb_response_is_made_while_no_other_request_can_change_its_item(stack, monkeypatch):
+    """The response is made from the stored item itself: another thread's update, changing the
+    item as it was read, failed a job ("dictionary changed size during iteration")."""
+    from docjobs.local import emulator
+    from moto.dynamodb.models.dynamo_type import Item
+
+    client = boto3.client("dynamodb", region_name="us-east-1")
+    table = stack.environment["ACCOUNTS_TABLE"]
+    key = {"pk": {"S": "a"}, "sk": {"S": "x"}}
+    client.put_item(TableName=table, Item={**key, "n": {"N": "1"}})
+    held = []
+    to_json = Item.to_json
+
+    def watched(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        held.append(emulator._LOCK._is_owned())
+        return to_json(self, *args, **kwargs)
+
+    monkeypatch.setattr(Item, "to_json", watched)
+    client.update_item(TableName=table, Key=key, UpdateExpression="SET m = :two", ExpressionAttributeValues={":two": {"N": "2"}},
+                       ReturnValues="ALL_NEW")  # fmt: skip
+    client.get_item(TableName=table, Key=key)
+    assert held and all(held)

@@ -379,8 +379,22 @@ def validate_updates_cheaply() -> None:
 
 @_once
 def make_dynamodb_atomic() -> None:
+    """One DynamoDB request at a time, from reading it to writing its response: the response is
+    made from the stored items themselves (update_item's, get_item's), which another request's
+    update would otherwise change as they are read ("dictionary changed size during iteration",
+    seen when a cancel raced a job's completion)."""
     import moto.dynamodb.models as models
     from moto.dynamodb.models import DynamoDBBackend
+    from moto.dynamodb.responses import DynamoHandler
+
+    handle = DynamoHandler.call_action
+
+    @functools.wraps(handle)
+    def one_at_a_time(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        with _LOCK:
+            return handle(self, *args, **kwargs)
+
+    DynamoHandler.call_action = one_at_a_time  # type: ignore[method-assign]
 
     models.copy = _NoTableCopies()  # type: ignore[assignment]
     DynamoDBBackend.transact_write_items = _item_level_transactions(DynamoDBBackend.transact_write_items)  # type: ignore[method-assign]
